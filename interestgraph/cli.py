@@ -1,0 +1,256 @@
+"""The ``interestgraph`` command: a thin layer over the library.
+
+Each command turns options into :class:`~interestgraph.config.Settings`, calls the
+library, and renders the result with ``--format``. Library errors become clean
+one-line CLI errors (exit status 1) at this edge; ``-v`` shows the cause chain.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+
+from interestgraph import __version__
+from interestgraph.config import Settings
+from interestgraph.errors import InterestGraphError
+from interestgraph.output import FORMATS, render
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+__all__ = ["main"]
+
+
+def _settings(ctx: click.Context) -> Settings:
+    settings = ctx.obj.get("settings")
+    if settings is None:
+        settings = Settings.from_env(home=ctx.obj.get("home"))
+        ctx.obj["settings"] = settings
+    return settings
+
+
+def format_option(fn: F) -> F:
+    """Shared ``--format table|json|csv`` option."""
+    return click.option(
+        "--format",
+        "fmt",
+        type=click.Choice(FORMATS),
+        default="table",
+        show_default=True,
+        help="Output format.",
+    )(fn)
+
+
+def handle_errors(fn: F) -> F:
+    """Turn library errors into clean CLI errors (full cause chain with -v)."""
+
+    @functools.wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return fn(*args, **kwargs)
+        except InterestGraphError as e:
+            if logging.getLogger("interestgraph").isEnabledFor(logging.DEBUG):
+                logging.getLogger("interestgraph").exception("failed")
+            raise click.ClickException(str(e)) from e
+
+    return wrapper  # type: ignore[return-value]
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="interestgraph")
+@click.option(
+    "--home",
+    type=click.Path(file_okay=False, path_type=Path),
+    envvar="INTERESTGRAPH_HOME",
+    help="Project-owned folder for the local server (default ./.interestgraph).",
+)
+@click.option("-v", "--verbose", count=True, help="More log output (-vv for debug).")
+@click.option("-q", "--quiet", is_flag=True, help="Only warnings and errors.")
+@click.pass_context
+def cli(ctx: click.Context, home: Path | None, verbose: int, quiet: bool) -> None:
+    """InterestGraph: a Neo4j-backed user interest graph for e-commerce.
+
+    Without NEO4J_URI every command uses the project-managed local Neo4j server
+    (`interestgraph neo4j start`); with NEO4J_URI / NEO4J_USER / NEO4J_PASSWORD it uses
+    that server and manages nothing.
+
+    \b
+    Example:
+        interestgraph neo4j start
+        interestgraph pipeline
+    """
+    level = logging.WARNING if quiet else (logging.DEBUG if verbose > 1 else logging.INFO)
+    logger = logging.getLogger("interestgraph")
+    if not logger.handlers:
+        handler = logging.StreamHandler(sys.stderr)
+        handler.setFormatter(logging.Formatter("%(levelname)s %(message)s"))
+        logger.addHandler(handler)
+    logger.setLevel(level)
+    logger.propagate = False
+    ctx.ensure_object(dict)
+    ctx.obj["home"] = home
+
+
+# -- neo4j -------------------------------------------------------------------------------
+@cli.group()
+def neo4j() -> None:
+    """Manage the project's local Neo4j 5 server (start | stop | status).
+
+    The server is fetched once from Maven Central with `mvn` (Java 17+ needed), cached in
+    ~/.cache/interestgraph, and keeps its config, data, logs and 0600 password file in
+    the home folder. Bolt and HTTP listen on 127.0.0.1 only.
+    """
+
+
+def _refuse_if_external(settings: Settings) -> None:
+    if not settings.managed:
+        raise click.ClickException(
+            f"NEO4J_URI is set ({settings.neo4j_uri}): that server is managed elsewhere; "
+            "unset NEO4J_URI to use the local server."
+        )
+
+
+@neo4j.command("start")
+@format_option
+@click.pass_context
+@handle_errors
+def neo4j_start(ctx: click.Context, fmt: str) -> None:
+    """Start the local server (fetching it on first use) and wait until it answers.
+
+    \b
+    Example:
+        interestgraph neo4j start
+        INTERESTGRAPH_BOLT_PORT=17687 interestgraph neo4j start --format json
+    """
+    from interestgraph.graphstore import LocalServer
+
+    settings = _settings(ctx)
+    _refuse_if_external(settings)
+    began = time.perf_counter()
+    status = LocalServer(settings).start()
+    result = {**status.as_dict(), "seconds": round(time.perf_counter() - began, 1)}
+    click.echo(render(result, fmt))
+
+
+@neo4j.command("stop")
+@format_option
+@click.pass_context
+@handle_errors
+def neo4j_stop(ctx: click.Context, fmt: str) -> None:
+    """Stop the local server cleanly (no-op when it is not running).
+
+    \b
+    Example:
+        interestgraph neo4j stop
+    """
+    from interestgraph.graphstore import LocalServer
+
+    settings = _settings(ctx)
+    _refuse_if_external(settings)
+    was_running = LocalServer(settings).stop()
+    click.echo(render({"stopped": was_running, "home": str(settings.home)}, fmt))
+
+
+@neo4j.command("status")
+@format_option
+@click.pass_context
+@handle_errors
+def neo4j_status(ctx: click.Context, fmt: str) -> None:
+    """Show whether the local server runs, its PID, addresses and folders.
+
+    Exit status 0 when running, 3 when stopped (like `systemctl status`).
+
+    \b
+    Example:
+        interestgraph neo4j status --format json
+    """
+    from interestgraph.graphstore import LocalServer
+
+    settings = _settings(ctx)
+    _refuse_if_external(settings)
+    status = LocalServer(settings).status()
+    click.echo(render(status.as_dict(), fmt))
+    if not status.running:
+        ctx.exit(3)
+
+
+# -- graph -------------------------------------------------------------------------------
+def _graph_status(settings: Settings) -> dict[str, Any]:
+    from interestgraph.graphstore import GraphStore, Label, ensure_schema
+
+    with GraphStore.from_settings(settings) as store:
+        info = store.verify()
+        made = ensure_schema(store)
+        counts = {
+            lbl.value: store.read(f"MATCH (n:{lbl.value}) RETURN count(n) AS n", op="status.count")[
+                0
+            ]["n"]
+            for lbl in Label
+        }
+    return {
+        "server": info["agent"],
+        "address": info["address"],
+        "managed": settings.managed,
+        "constraints": made,
+        "nodes": counts,
+    }
+
+
+@cli.command()
+@format_option
+@click.pass_context
+@handle_errors
+def schema(ctx: click.Context, fmt: str) -> None:
+    """Create the uniqueness constraints (idempotent) and list them.
+
+    \b
+    Example:
+        interestgraph schema
+    """
+    from interestgraph.graphstore import GraphStore, ensure_schema
+
+    with GraphStore.from_settings(_settings(ctx)) as store:
+        names = ensure_schema(store)
+    click.echo(render([{"constraint": n} for n in names], fmt))
+
+
+@cli.command()
+@format_option
+@click.pass_context
+@handle_errors
+def pipeline(ctx: click.Context, fmt: str) -> None:
+    """Run the main job on the configured server.
+
+    Today: start the local server when no NEO4J_URI is set, create the schema and print
+    the graph's status. (Ingest → embed → export → train → write-back join as they land.)
+
+    \b
+    Example:
+        interestgraph pipeline
+    """
+    from interestgraph.graphstore import LocalServer
+
+    settings = _settings(ctx)
+    browser = None
+    if settings.managed:
+        status = LocalServer(settings).start()
+        browser = status.browser_url
+    result = _graph_status(settings)
+    if browser:
+        result["browser"] = browser
+    click.echo(render(result, fmt))
+
+
+def main() -> None:
+    """Console-script entry point."""
+    cli(prog_name="interestgraph")
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

@@ -1,0 +1,3 @@
+"""Dataset adapters: public datasets and a seeded synthetic generator → canonical tables."""
+
+__all__: list[str] = []

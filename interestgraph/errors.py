@@ -1,0 +1,74 @@
+"""The project's exception tree.
+
+Every error a user can see derives from :class:`InterestGraphError`. Messages say what
+happened *and* what to do about it; driver and subprocess errors are wrapped at the
+boundary with ``raise X(...) from e`` so the cause stays available for debugging.
+
+```
+InterestGraphError
+├── ConfigError                 a setting is missing or invalid
+├── LocalServerError            the project-managed Neo4j server
+│   ├── PrerequisiteError       Java or Maven missing / too old
+│   ├── ServerFetchError        Maven could not supply the server
+│   └── ServerStartError        the server did not come up
+└── GraphStoreError             talking to a Neo4j server
+    ├── GraphUnavailableError   nothing answers at the configured address
+    ├── GraphAuthError          the server refused the credentials
+    └── QueryError              the server rejected a query
+```
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "ConfigError",
+    "GraphAuthError",
+    "GraphStoreError",
+    "GraphUnavailableError",
+    "InterestGraphError",
+    "LocalServerError",
+    "PrerequisiteError",
+    "QueryError",
+    "ServerFetchError",
+    "ServerStartError",
+]
+
+
+class InterestGraphError(Exception):
+    """Base class of every error raised by interestgraph."""
+
+
+class ConfigError(InterestGraphError):
+    """A setting is missing or has an invalid value."""
+
+
+class LocalServerError(InterestGraphError):
+    """The project-managed local Neo4j server could not be fetched, started or stopped."""
+
+
+class PrerequisiteError(LocalServerError):
+    """A tool the local server needs (Java 17+, Maven) is missing or too old."""
+
+
+class ServerFetchError(LocalServerError):
+    """Maven could not download the Neo4j server artifacts."""
+
+
+class ServerStartError(LocalServerError):
+    """The local server process exited or did not answer in time."""
+
+
+class GraphStoreError(InterestGraphError):
+    """An error while talking to a Neo4j server."""
+
+
+class GraphUnavailableError(GraphStoreError):
+    """No Neo4j server answers at the configured address."""
+
+
+class GraphAuthError(GraphStoreError):
+    """The server refused the configured credentials."""
+
+
+class QueryError(GraphStoreError):
+    """The server rejected a query (syntax, constraint, type or timeout)."""

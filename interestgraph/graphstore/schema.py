@@ -1,0 +1,121 @@
+"""The one allow-list of labels, relationship types and keys (see ARCHITECTURE.md).
+
+Cypher text in the project takes labels and relationship types only from here; user input
+never becomes part of a query's text. :func:`ensure_schema` creates the uniqueness
+constraints idempotently (``IF NOT EXISTS``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import TYPE_CHECKING
+
+from interestgraph.errors import QueryError
+
+if TYPE_CHECKING:
+    from interestgraph.graphstore.store import GraphStore
+
+__all__ = [
+    "KEYS",
+    "Constraint",
+    "Label",
+    "RelType",
+    "constraints",
+    "ensure_schema",
+    "label",
+    "rel_type",
+]
+
+
+class Label(StrEnum):
+    """Node labels."""
+
+    USER = "User"
+    ITEM = "Item"
+    TOPIC = "Topic"
+    MODEL_RUN = "ModelRun"
+
+
+class RelType(StrEnum):
+    """Relationship types: observed (ingested) first, then derived (written back)."""
+
+    PURCHASED = "PURCHASED"  # (:User)-[:PURCHASED {weight, ts}]->(:Item)
+    FOLLOWS = "FOLLOWS"  # (:User)-[:FOLLOWS {ts?}]->(:User|:Topic)
+    HAS_TOPIC = "HAS_TOPIC"  # (:Item)-[:HAS_TOPIC {weight}]->(:Topic)
+    INTERESTED_IN = "INTERESTED_IN"  # (:User)-[:INTERESTED_IN {score, rank, run_id}]->(:Topic)
+    CO_INTEREST = "CO_INTEREST"  # (:User)-[:CO_INTEREST {score, rank, run_id}]->(:User)
+    SIMILAR_TO = "SIMILAR_TO"  # (:Item)-[:SIMILAR_TO {score, rank, run_id}]->(:Item)
+
+
+#: Business key of each keyed label: unique-constrained strings, never internal ids.
+KEYS: dict[Label, str] = {
+    Label.USER: "user_id",
+    Label.ITEM: "item_id",
+    Label.TOPIC: "topic_id",
+    Label.MODEL_RUN: "run_id",
+}
+
+
+@dataclass(frozen=True)
+class Constraint:
+    """A uniqueness constraint on one label's business key."""
+
+    label: Label
+    key: str
+
+    @property
+    def name(self) -> str:
+        """Stable constraint name, e.g. ``ig_user_user_id_unique``."""
+        return f"ig_{self.label.value.lower()}_{self.key}_unique"
+
+    def cypher(self) -> str:
+        """``CREATE CONSTRAINT … IF NOT EXISTS`` statement (idempotent)."""
+        return (
+            f"CREATE CONSTRAINT {self.name} IF NOT EXISTS "
+            f"FOR (n:{self.label.value}) REQUIRE n.{self.key} IS UNIQUE"
+        )
+
+
+def constraints() -> list[Constraint]:
+    """All uniqueness constraints the graph model needs, one per keyed label."""
+    return [Constraint(lbl, key) for lbl, key in KEYS.items()]
+
+
+def label(name: str) -> str:
+    """Return ``name`` if it is an allowed label, else raise :class:`QueryError`."""
+    try:
+        return Label(name).value
+    except ValueError as e:
+        allowed = ", ".join(x.value for x in Label)
+        raise QueryError(f"label {name!r} is not in the schema; allowed: {allowed}") from e
+
+
+def rel_type(name: str) -> str:
+    """Return ``name`` if it is an allowed relationship type, else raise :class:`QueryError`."""
+    try:
+        return RelType(name).value
+    except ValueError as e:
+        allowed = ", ".join(x.value for x in RelType)
+        raise QueryError(
+            f"relationship type {name!r} is not in the schema; allowed: {allowed}"
+        ) from e
+
+
+def ensure_schema(store: GraphStore) -> list[str]:
+    """Create the uniqueness constraints if they are missing; safe to run any number of times.
+
+    Args:
+        store: An open graph store.
+
+    Returns:
+        Names of the constraints that exist afterwards (the project's, sorted).
+    """
+    for c in constraints():
+        # Schema commands cannot share a transaction with data writes; one each.
+        store.write(c.cypher(), op="schema.constraint")
+    rows = store.read(
+        "SHOW CONSTRAINTS YIELD name WHERE name STARTS WITH 'ig_' RETURN name ORDER BY name",
+        op="schema.show",
+    )
+    return [r["name"] for r in rows]

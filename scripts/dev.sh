@@ -1,0 +1,55 @@
+#!/usr/bin/env bash
+# Set-up and entry points behind `make demo` / `make test`; safe to run on a fresh machine.
+#   scripts/dev.sh bootstrap     create .venv and install the project with its dev extras
+#   scripts/dev.sh demo [ARGS]   bootstrap, then run the main job (`interestgraph pipeline`)
+#   scripts/dev.sh test [ARGS]   bootstrap, ruff (lint + format check), pytest (unit + integration)
+# Needs: Python >= 3.11, Java 17+ and Maven (Maven only until the Neo4j server is cached).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+VENV=${INTERESTGRAPH_VENV:-.venv}
+PY=${PYTHON:-python3}
+
+bootstrap() {
+  if ! "$PY" -c 'import sys; sys.exit(sys.version_info < (3, 11))' 2>/dev/null; then
+    echo "error: Python >= 3.11 is needed as '$PY' (set PYTHON=/path/to/python3.11)" >&2
+    exit 2
+  fi
+  [ -x "$VENV/bin/python" ] || "$PY" -m venv "$VENV"
+  # Reinstall only when the dependency list changed (the stamp holds pyproject's hash).
+  local want have
+  want=$(sha256sum pyproject.toml | cut -c1-16)
+  have=$(cat "$VENV/.interestgraph-deps" 2>/dev/null || true)
+  if [ "$want" != "$have" ]; then
+    echo "== installing Python dependencies into $VENV (first time: a few minutes, torch is large)"
+    "$VENV/bin/pip" install --quiet --upgrade pip
+    "$VENV/bin/pip" install --quiet -e '.[dev]'
+    echo "$want" > "$VENV/.interestgraph-deps"
+  fi
+}
+
+cmd=${1:-}
+shift || true
+case "$cmd" in
+  bootstrap)
+    bootstrap
+    ;;
+  demo)
+    bootstrap
+    exec "$VENV/bin/interestgraph" pipeline "$@"
+    ;;
+  test)
+    bootstrap
+    echo "== ruff check"
+    "$VENV/bin/ruff" check .
+    echo "== ruff format --check"
+    "$VENV/bin/ruff" format --check .
+    # The test server lives in .interestgraph-test; stop it whatever happens to pytest.
+    trap '"$VENV/bin/interestgraph" -q --home .interestgraph-test neo4j stop >/dev/null 2>&1 || true' EXIT
+    echo "== pytest"
+    "$VENV/bin/pytest" "$@"
+    ;;
+  *)
+    sed -n '2,6p' "$0" | sed 's/^# \{0,1\}//'
+    exit 2
+    ;;
+esac
