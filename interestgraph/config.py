@@ -21,6 +21,8 @@ Environment variables (all optional):
 ``INTERESTGRAPH_NEO4J_VERSION``  Neo4j 5 LTS version to fetch (default below)
 ``INTERESTGRAPH_BATCH_SIZE``   rows per ``UNWIND`` batch (default 5000)
 ``INTERESTGRAPH_QUERY_TIMEOUT``  per-transaction timeout in seconds (default 300)
+``INTERESTGRAPH_RETRY_SECONDS``  how long a transaction is retried on transient errors or an
+                               unreachable server before the error is raised (default 15)
 ``INTERESTGRAPH_DATASETS``     folder with the public datasets (default ``../shared/datasets``)
 =============================  ==========================================================
 """
@@ -73,6 +75,8 @@ class Settings:
         query_timeout: Per-transaction timeout in seconds.
         datasets_dir: Folder with the public datasets (read, never copied).
         start_timeout: Seconds to wait for the local server to answer.
+        retry_seconds: How long a managed transaction is retried on retryable errors
+            (server unreachable, deadlock, leader switch) before the error is raised.
     """
 
     neo4j_uri: str | None = None
@@ -90,6 +94,7 @@ class Settings:
     query_timeout: float = 300.0
     datasets_dir: Path = Path("../shared/datasets")
     start_timeout: float = 120.0
+    retry_seconds: float = 15.0
 
     def __post_init__(self) -> None:
         if self.neo4j_uri is not None and not _URI.match(self.neo4j_uri):
@@ -115,7 +120,7 @@ class Settings:
             )
         if self.batch_size < 1:
             raise ConfigError(f"batch_size={self.batch_size} must be at least 1.")
-        if self.query_timeout <= 0 or self.start_timeout <= 0:
+        if self.query_timeout <= 0 or self.start_timeout <= 0 or self.retry_seconds < 0:
             raise ConfigError("timeouts must be positive numbers of seconds.")
 
     @property
@@ -164,6 +169,7 @@ class Settings:
             "http_port": ("INTERESTGRAPH_HTTP_PORT", int),
             "batch_size": ("INTERESTGRAPH_BATCH_SIZE", int),
             "query_timeout": ("INTERESTGRAPH_QUERY_TIMEOUT", float),
+            "retry_seconds": ("INTERESTGRAPH_RETRY_SECONDS", float),
         }
         for name, var in text.items():
             if env.get(var):

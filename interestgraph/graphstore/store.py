@@ -135,7 +135,7 @@ class GraphStore:
             uri,
             auth=(user, password),
             connection_acquisition_timeout=30.0,
-            max_transaction_retry_time=15.0,
+            max_transaction_retry_time=settings.retry_seconds,
             user_agent="interestgraph/0.1",
         )
         return cls(

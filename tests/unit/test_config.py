@@ -27,7 +27,12 @@ def test_environment_is_parsed_and_typed():
         }
     )
     assert not s.managed
-    assert (s.neo4j_user, s.neo4j_database, s.bolt_port, s.batch_size) == ("analyst", "shop", 17687, 250)
+    assert (s.neo4j_user, s.neo4j_database, s.bolt_port, s.batch_size) == (
+        "analyst",
+        "shop",
+        17687,
+        250,
+    )
     assert s.home == Path("/tmp/ighome")
 
 

@@ -23,14 +23,14 @@ def test_java_17_is_accepted(tmp_path, monkeypatch):
 def test_old_java_names_what_to_install(tmp_path, monkeypatch):
     monkeypatch.delenv("JAVA_HOME", raising=False)
     java = _fake_java(tmp_path, 'java version "1.8.0_391"')
-    with pytest.raises(PrerequisiteError, match="Java 8.*openjdk-17"):
+    with pytest.raises(PrerequisiteError, match=r"Java 8.*openjdk-17"):
         fetch.check_java(java)
 
 
 def test_missing_java_names_what_to_install(monkeypatch, tmp_path):
     monkeypatch.delenv("JAVA_HOME", raising=False)
     monkeypatch.setenv("PATH", str(tmp_path))
-    with pytest.raises(PrerequisiteError, match="no Java runtime.*apt-get install openjdk-17"):
+    with pytest.raises(PrerequisiteError, match=r"no Java runtime.*apt-get install openjdk-17"):
         fetch.check_java()
 
 
@@ -45,9 +45,7 @@ def test_cached_server_needs_no_maven(monkeypatch, tmp_path):
     (folder / "lib").mkdir(parents=True)
     for name in ("neo4j-5.26.30.jar", "neo4j-browser-5.24.0.jar"):
         (folder / "lib" / name).write_bytes(b"")
-    (folder / "manifest.json").write_text(
-        '{"version": "5.26.30", "jars": 2, "browser": true}'
-    )
+    (folder / "manifest.json").write_text('{"version": "5.26.30", "jars": 2, "browser": true}')
     monkeypatch.setenv("PATH", str(tmp_path))  # no mvn anywhere
     dist = fetch.fetch_server("5.26.30", tmp_path)
     assert dist.jars == 2 and dist.browser and dist.lib_dir == folder / "lib"

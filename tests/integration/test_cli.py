@@ -1,0 +1,64 @@
+"""The CLI against the real server: status, schema, pipeline."""
+
+from __future__ import annotations
+
+import json
+
+from click.testing import CliRunner
+
+from interestgraph.cli import cli
+
+
+def _env(settings) -> dict[str, str]:
+    return {
+        "INTERESTGRAPH_HOME": str(settings.home),
+        "INTERESTGRAPH_BOLT_PORT": str(settings.bolt_port),
+        "INTERESTGRAPH_HTTP_PORT": str(settings.http_port),
+        "INTERESTGRAPH_CACHE": str(settings.cache_dir),
+        "NEO4J_URI": "",
+    }
+
+
+def test_status_and_pipeline_on_the_running_server(neo4j_server):
+    runner = CliRunner()
+    env = _env(neo4j_server.settings)
+    res = runner.invoke(cli, ["neo4j", "status", "--format", "json"], env=env)
+    assert res.exit_code == 0, res.output
+    assert json.loads(res.output)["running"] is True
+
+    res = runner.invoke(cli, ["-q", "pipeline", "--format", "json"], env=env)
+    assert res.exit_code == 0, res.output
+    out = json.loads(res.output)
+    assert out["server"].startswith("Neo4j/5.26")
+    assert "ig_user_user_id_unique" in out["constraints"]
+    assert out["browser"].endswith("/browser/")
+
+
+def test_external_server_is_never_managed(neo4j_server):
+    env = {**_env(neo4j_server.settings), "NEO4J_URI": "bolt://db:7687", "NEO4J_PASSWORD": "x"}
+    res = CliRunner().invoke(cli, ["neo4j", "stop"], env=env)
+    assert res.exit_code != 0
+    assert "managed elsewhere" in res.output
+    assert neo4j_server.status().running
+
+
+def test_errors_are_clean_messages_not_tracebacks(tmp_path):
+    env = {"INTERESTGRAPH_HOME": str(tmp_path), "NEO4J_URI": ""}
+    res = CliRunner().invoke(cli, ["schema"], env=env)
+    assert res.exit_code == 1
+    assert "Error: no local Neo4j server has been set up" in res.output
+    assert "interestgraph neo4j start" in res.output
+    assert "Traceback" not in res.output
+
+
+def test_every_command_help_has_an_example():
+    runner = CliRunner()
+    for args in (
+        ["neo4j", "start"],
+        ["neo4j", "stop"],
+        ["neo4j", "status"],
+        ["schema"],
+        ["pipeline"],
+    ):
+        res = runner.invoke(cli, [*args, "--help"])
+        assert res.exit_code == 0 and "Example" in res.output, args
