@@ -7,6 +7,8 @@ boundary with ``raise X(...) from e`` so the cause stays available for debugging
 ```
 InterestGraphError
 ├── ConfigError                 a setting is missing or invalid
+├── InputError                  an input file or table cannot be used
+│   └── ValidationError         strict mode found bad rows (nothing was written)
 ├── LocalServerError            the project-managed Neo4j server
 │   ├── PrerequisiteError       Java or Maven missing / too old
 │   ├── ServerFetchError        Maven could not supply the server
@@ -25,12 +27,14 @@ __all__ = [
     "GraphAuthError",
     "GraphStoreError",
     "GraphUnavailableError",
+    "InputError",
     "InterestGraphError",
     "LocalServerError",
     "PrerequisiteError",
     "QueryError",
     "ServerFetchError",
     "ServerStartError",
+    "ValidationError",
 ]
 
 
@@ -40,6 +44,24 @@ class InterestGraphError(Exception):
 
 class ConfigError(InterestGraphError):
     """A setting is missing or has an invalid value."""
+
+
+class InputError(InterestGraphError):
+    """An input folder, file or table cannot be used as given."""
+
+
+class ValidationError(InputError):
+    """Strict mode found invalid rows; nothing was written.
+
+    Attributes:
+        problems: Every problem found (also written to the rejects file).
+        rejects_file: Path of the rejects file, if one was written.
+    """
+
+    def __init__(self, message: str, problems: list | None = None, rejects_file: str | None = None):
+        super().__init__(message)
+        self.problems = problems or []
+        self.rejects_file = rejects_file
 
 
 class LocalServerError(InterestGraphError):

@@ -137,6 +137,9 @@ class GraphStore:
             connection_acquisition_timeout=30.0,
             max_transaction_retry_time=settings.retry_seconds,
             user_agent="interestgraph/0.1",
+            # Server notifications (e.g. "relationship type does not exist yet" when counting
+            # inferred edges before the first write-back) are noise for this library.
+            notifications_min_severity="OFF",
         )
         return cls(
             driver,
