@@ -74,7 +74,12 @@ def neo4j_server(server_settings: Settings) -> Iterator[LocalServer]:
 def store(neo4j_server: LocalServer) -> Iterator[GraphStore]:
     """An open store on an empty graph (constraints kept)."""
     with GraphStore.from_settings(neo4j_server.settings) as s:
+        # Relationships first: DETACH DELETE of a dense node in one transaction can exceed
+        # the transaction memory pool.
         s.write_autocommit(
-            "MATCH (n) CALL (n) { DETACH DELETE n } IN TRANSACTIONS OF 10000 ROWS", op="test.wipe"
+            "MATCH ()-[r]->() CALL (r) { DELETE r } IN TRANSACTIONS OF 20000 ROWS", op="test.wipe"
+        )
+        s.write_autocommit(
+            "MATCH (n) CALL (n) { DELETE n } IN TRANSACTIONS OF 20000 ROWS", op="test.wipe"
         )
         yield s

@@ -59,6 +59,41 @@ def test_every_command_help_has_an_example():
         ["neo4j", "status"],
         ["schema"],
         ["pipeline"],
+        ["ingest"],
+        ["stats"],
     ):
         res = runner.invoke(cli, [*args, "--help"])
         assert res.exit_code == 0 and "Example" in res.output, args
+
+
+def test_ingest_command_reports_and_strict_writes_nothing(neo4j_server, store, tmp_path):
+    from tests.shop import write_corrupted, write_valid
+
+    env = _env(neo4j_server.settings)
+    runner = CliRunner()
+    res = runner.invoke(cli, ["-q", "ingest", str(write_valid(tmp_path / "ok"))], env=env)
+    assert res.exit_code == 0, res.output
+    assert "rows written" in res.output and "0 problem(s)" in res.output
+
+    bad = write_corrupted(tmp_path / "bad")
+    rejects = tmp_path / "rejects.csv"
+    res = runner.invoke(
+        cli, ["-q", "ingest", str(bad), "--strict", "--rejects", str(rejects)], env=env
+    )
+    assert res.exit_code == 1
+    assert "strict mode" in res.output and "nothing was written" in res.output
+    assert "Traceback" not in res.output and rejects.exists()
+
+    res = runner.invoke(cli, ["-q", "ingest", str(bad), "--format", "json"], env=env)
+    assert res.exit_code == 0, res.output
+    out = json.loads(res.output)
+    assert out["problems"] == 11 and out["written"] is True
+
+    res = runner.invoke(cli, ["stats", "--format", "json"], env=env)
+    stats = {r["name"]: r["count"] for r in json.loads(res.output)}
+    assert stats["User"] == 3 and stats["PURCHASED"] == 3  # u1→i1 from both inputs: one edge
+
+
+def test_ingest_needs_exactly_one_source():
+    res = CliRunner().invoke(cli, ["ingest"])
+    assert res.exit_code == 2 and "either FOLDER or --dataset" in res.output
