@@ -181,27 +181,6 @@ def neo4j_status(ctx: click.Context, fmt: str) -> None:
 
 
 # -- graph -------------------------------------------------------------------------------
-def _graph_status(settings: Settings) -> dict[str, Any]:
-    from interestgraph.graphstore import GraphStore, Label, ensure_schema
-
-    with GraphStore.from_settings(settings) as store:
-        info = store.verify()
-        made = ensure_schema(store)
-        counts = {
-            lbl.value: store.read(f"MATCH (n:{lbl.value}) RETURN count(n) AS n", op="status.count")[
-                0
-            ]["n"]
-            for lbl in Label
-        }
-    return {
-        "server": info["agent"],
-        "address": info["address"],
-        "managed": settings.managed,
-        "constraints": made,
-        "nodes": counts,
-    }
-
-
 @cli.command()
 @format_option
 @click.pass_context
@@ -221,27 +200,58 @@ def schema(ctx: click.Context, fmt: str) -> None:
 
 
 @cli.command()
+@click.option(
+    "--dataset",
+    type=click.Choice(["synthetic", "lastfm", "ciao"]),
+    default="synthetic",
+    show_default=True,
+    help="Data to load (lastfm / ciao need INTERESTGRAPH_DATASETS).",
+)
+@click.option("--size", type=click.IntRange(min=100), default=20_000, show_default=True,
+              help="Synthetic data: number of purchases.")  # fmt: skip
+@click.option("--seed", type=int, default=7, show_default=True, help="Synthetic data: seed.")
 @format_option
 @click.pass_context
 @handle_errors
-def pipeline(ctx: click.Context, fmt: str) -> None:
+def pipeline(ctx: click.Context, dataset: str, size: int, seed: int, fmt: str) -> None:
     """Run the main job on the configured server.
 
-    Today: start the local server when no NEO4J_URI is set, create the schema and print
-    the graph's status. (Ingest → embed → export → train → write-back join as they land.)
+    Today: start the local server when no NEO4J_URI is set, create the schema, ingest the
+    data (idempotent: a re-run changes nothing) and print the graph's counts and the Neo4j
+    Browser URL. Embed → export → train → write-back join as they land.
 
     \b
     Example:
         interestgraph pipeline
+        interestgraph pipeline --dataset lastfm
     """
-    from interestgraph.graphstore import LocalServer
+    from interestgraph.datasets import load_dataset
+    from interestgraph.graphstore import GraphStore, LocalServer
+    from interestgraph.graphstore.stats import graph_stats
+    from interestgraph.ingest import ingest as run_ingest
 
     settings = _settings(ctx)
     browser = None
     if settings.managed:
-        status = LocalServer(settings).start()
-        browser = status.browser_url
-    result = _graph_status(settings)
+        browser = LocalServer(settings).start().browser_url
+    ds = load_dataset(dataset, settings.datasets_dir, size=size, seed=seed)
+    rejects = Path(settings.home) / "rejects" / f"{dataset}.csv"
+    with GraphStore.from_settings(settings) as store:
+        info = store.verify()
+        report = run_ingest(
+            store, ds.tables, notes=ds.notes, problems=ds.problems, rejects_path=rejects
+        )
+        counts = graph_stats(store)
+    result: dict[str, Any] = {
+        "server": info["agent"],
+        "address": info["address"],
+        "dataset": dataset,
+        "rows_written": report.rows_written,
+        "ingest_seconds": round(report.seconds, 1),
+        "problems": len(report.problems),
+        "rejects_file": report.rejects_file,
+        **{r["name"]: r["count"] for r in counts if r["count"]},
+    }
     if browser:
         result["browser"] = browser
     click.echo(render(result, fmt))
