@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import os
 from pathlib import Path
 
 import pytest
@@ -14,7 +15,10 @@ from interestgraph.graphstore.stats import graph_stats
 from interestgraph.ingest import ingest, read_folder
 from tests.shop import EXPECTED_PROBLEMS, write_corrupted, write_valid
 
-DATASETS = Path(__file__).resolve().parents[2].parent / "shared" / "datasets"
+DATASETS = Path(
+    os.environ.get("INTERESTGRAPH_DATASETS")
+    or Path(__file__).resolve().parents[2].parent / "shared" / "datasets"
+)
 needs_data = pytest.mark.skipif(
     not (DATASETS / "lastfm-2k").exists(), reason=f"public datasets not found in {DATASETS}"
 )
