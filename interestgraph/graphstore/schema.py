@@ -23,8 +23,10 @@ __all__ = [
     "RelType",
     "constraints",
     "ensure_schema",
+    "ensure_vector_index",
     "label",
     "rel_type",
+    "vector_index_name",
 ]
 
 
@@ -119,3 +121,27 @@ def ensure_schema(store: GraphStore) -> list[str]:
         op="schema.show",
     )
     return [r["name"] for r in rows]
+
+
+def vector_index_name(lbl: Label, prop: str) -> str:
+    """Stable name of the vector index on ``lbl.prop``, e.g. ``ig_item_text_embedding``."""
+    return f"ig_{lbl.value.lower()}_{prop}"
+
+
+def ensure_vector_index(store: GraphStore, lbl: Label, prop: str, dim: int) -> str:
+    """Create a cosine vector index on ``lbl.prop`` with ``dim`` dimensions if missing.
+
+    ``prop`` must be one of the project's vector properties (never user input).
+    """
+    if prop not in ("text_embedding", "embedding"):
+        raise QueryError(f"{prop!r} is not a vector property of the schema")
+    if not 1 <= dim <= 4096:
+        raise QueryError(f"vector dimension {dim} is outside 1..4096")
+    name = vector_index_name(lbl, prop)
+    store.write(
+        f"CREATE VECTOR INDEX {name} IF NOT EXISTS FOR (n:{lbl.value}) ON n.{prop} "
+        f"OPTIONS {{indexConfig: {{`vector.dimensions`: {int(dim)}, "
+        "`vector.similarity_function`: 'cosine'}}",
+        op="schema.vector_index",
+    )
+    return name
