@@ -70,6 +70,13 @@ class TextEncoder:
     def _load(self) -> SentenceTransformer:
         if self._model is None:
             local = Path(self._source).is_dir()
+            # Hub names look like "org/name"; anything else that is not a folder is a typo.
+            path_like = self._source.startswith(("/", ".", "~")) or self._source.count("/") > 1
+            if not local and path_like:
+                raise ConfigError(
+                    f"cannot load text model {self._source!r}: no such folder. Give an "
+                    "existing model folder, a hub model name, or leave it unset."
+                )
             if local:
                 # A local folder never needs the hub; make sure nothing tries to reach it.
                 os.environ.setdefault("HF_HUB_OFFLINE", "1")
