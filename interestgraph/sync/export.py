@@ -54,6 +54,7 @@ EDGE_TYPES: dict[tuple[str, str, str], tuple[RelType, Label, Label]] = {
 }
 
 _CHUNK = 5000
+_EDGE_CHUNK = 20_000  # start nodes per edge query
 _NO_TS = -(2**62)
 
 
@@ -161,18 +162,22 @@ def _read_existing(store: GraphStore, label: Label, ids: list[str]) -> list[str]
 
 
 def _edge_query(rel: RelType, a: Label, b: Label, where: str) -> str:
+    """Edges of one chunk of start keys (``$keys``), as four parallel lists in one record."""
     ka, kb = KEYS[a], KEYS[b]
     return (
-        f"MATCH (x:{a.value})-[r:{rel.value}]->(y:{b.value}) "
-        f"WHERE x.{ka} IS NOT NULL AND y.{kb} IS NOT NULL{where} "
-        f"RETURN x.{ka} AS s, collect(y.{kb}) AS d, collect(coalesce(r.weight, 1.0)) AS w, "
+        f"UNWIND $keys AS k MATCH (x:{a.value} {{{ka}: k}})-[r:{rel.value}]->(y:{b.value}) "
+        f"WHERE y.{kb} IS NOT NULL{where} "
+        f"RETURN collect(k) AS s, collect(y.{kb}) AS d, collect(coalesce(r.weight, 1.0)) AS w, "
         f"collect(coalesce(r.ts.epochSeconds, {_NO_TS})) AS t"
     )
 
 
-def _count_query(rel: RelType, a: Label, b: Label, where: str) -> str:
+def _count_query(rel: RelType, a: Label, b: Label, where: str, subgraph: bool) -> str:
+    """Cypher's count of the same selection, without the key filters of the export."""
+    restrict = f" AND x.{KEYS[a]} IN $xs" if subgraph else ""
     return (
-        f"MATCH (x:{a.value})-[r:{rel.value}]->(y:{b.value}) WHERE true{where} RETURN count(r) AS n"
+        f"MATCH (x:{a.value})-[r:{rel.value}]->(y:{b.value}) WHERE true{where}{restrict} "
+        "RETURN count(r) AS n"
     )
 
 
@@ -268,12 +273,24 @@ def export_graph(
         rel, a, b = EDGE_TYPES[et]
         where = _ts_filter(rel, since_s, until_s)
         if seed_users:
-            where += f" AND x.{KEYS[a]} IN $xs AND y.{KEYS[b]} IN $ys"
-            params = {**params, "xs": list(maps.keys[et[0]]), "ys": list(maps.keys[et[2]])}
-        cols = store.read_columns(_edge_query(rel, a, b, where), params, op="export.edges")
-        lengths = np.fromiter((len(d) for d in cols["d"]), dtype=np.int64, count=len(cols["d"]))
-        src_keys = np.repeat(np.array(cols["s"], dtype=object), lengths)
-        dst_keys = [k for d in cols["d"] for k in d]
+            where += f" AND y.{KEYS[b]} IN $ys"
+            params = {**params, "ys": list(maps.keys[et[2]])}
+        # Server-side batching: one record per chunk of start nodes (bounded server memory).
+        starts = maps.keys[et[0]]
+        src_keys: list[str] = []
+        dst_keys: list[str] = []
+        weights: list[float] = []
+        times: list[int] = []
+        for lo in range(0, len(starts), _EDGE_CHUNK):
+            cols = store.read_columns(
+                _edge_query(rel, a, b, where),
+                {**params, "keys": list(starts[lo : lo + _EDGE_CHUNK])},
+                op="export.edges",
+            )
+            src_keys.extend(cols["s"][0])
+            dst_keys.extend(cols["d"][0])
+            weights.extend(cols["w"][0])
+            times.extend(cols["t"][0])
         src = maps.index(et[0], src_keys)
         dst = maps.index(et[2], dst_keys)
         bad = (src < 0) | (dst < 0)
@@ -286,8 +303,8 @@ def export_graph(
                 f"{et[0]}/{et[2]} nodes, e.g. {pairs}; the graph changed during the export "
                 "or holds nodes without keys — re-run, or fix those nodes."
             )
-        weight = np.fromiter((w for ws in cols["w"] for w in ws), dtype=np.float32, count=len(dst))
-        ts = np.fromiter((x for xs in cols["t"] for x in xs), dtype=np.int64, count=len(dst))
+        weight = np.asarray(weights, dtype=np.float32)
+        ts = np.asarray(times, dtype=np.int64)
         has_time = ts != _NO_TS
         store_ = data[et]
         store_.edge_index = torch.from_numpy(np.stack([src, dst]))
@@ -295,7 +312,10 @@ def export_graph(
         store_.edge_time = torch.from_numpy(np.where(has_time, ts, 0))
         store_.has_time = torch.from_numpy(has_time)
         # fidelity: the same selection counted by Cypher, without the key filters
-        n = store.read(_count_query(rel, a, b, where), params, op="export.count")[0]["n"]
+        if seed_users:
+            params = {**params, "xs": list(maps.keys[et[0]])}
+        count_q = _count_query(rel, a, b, where, bool(seed_users))
+        n = store.read(count_q, params, op="export.count")[0]["n"]
         if n != len(dst):
             sample = store.read(
                 f"MATCH (x:{a.value})-[r:{rel.value}]->(y:{b.value}) "
