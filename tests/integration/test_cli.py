@@ -24,20 +24,27 @@ def test_status_and_pipeline_on_the_running_server(neo4j_server, store):
     env = _env(neo4j_server.settings)
     res = runner.invoke(cli, ["neo4j", "status", "--format", "json"], env=env)
     assert res.exit_code == 0, res.output
-    assert json.loads(res.output)["running"] is True
+    assert json.loads(res.stdout)["running"] is True
 
     res = runner.invoke(cli, ["-q", "pipeline", "--size", "2000", "--format", "json"], env=env)
     assert res.exit_code == 0, res.output
-    out = json.loads(res.output)
+    out = json.loads(res.stdout)
     assert out["server"].startswith("Neo4j/5.26")
     assert out["User"] == 100 and out["Item"] == 200 and out["problems"] == 0
     assert out["browser"].endswith("/browser/")
     again = json.loads(
-        runner.invoke(cli, ["-q", "pipeline", "--size", "2000", "--format", "json"], env=env).output
+        runner.invoke(cli, ["-q", "pipeline", "--size", "2000", "--format", "json"], env=env).stdout
     )
-    assert {k: v for k, v in again.items() if k != "ingest_seconds"} == {
-        k: v for k, v in out.items() if k != "ingest_seconds"
+    assert out["texts_encoded"] == 248 and out["texts_unchanged"] == 0  # 200 items, 48 topics
+    assert again["texts_encoded"] == 0 and again["texts_unchanged"] == 248
+    volatile = {"ingest_seconds", "export_seconds", "texts_encoded", "texts_unchanged"}
+    assert {k: v for k, v in again.items() if k not in volatile} == {
+        k: v for k, v in out.items() if k not in volatile
     }
+    from interestgraph.sync import load_export
+
+    data, _, meta = load_export(out["export"])
+    assert data["user"].num_nodes == 100 and meta["text_dim"] == 384
 
 
 def test_external_server_is_never_managed(neo4j_server):
@@ -92,11 +99,11 @@ def test_ingest_command_reports_and_strict_writes_nothing(neo4j_server, store, t
 
     res = runner.invoke(cli, ["-q", "ingest", str(bad), "--format", "json"], env=env)
     assert res.exit_code == 0, res.output
-    out = json.loads(res.output)
+    out = json.loads(res.stdout)
     assert out["problems"] == 11 and out["written"] is True
 
     res = runner.invoke(cli, ["stats", "--format", "json"], env=env)
-    stats = {r["name"]: r["count"] for r in json.loads(res.output)}
+    stats = {r["name"]: r["count"] for r in json.loads(res.stdout)}
     assert stats["User"] == 3 and stats["PURCHASED"] == 3  # u1→i1 from both inputs: one edge
 
 

@@ -68,7 +68,7 @@ def test_export_command_writes_a_loadable_folder(shop, neo4j_server, tmp_path):
         env=_env(neo4j_server.settings),
     )
     assert res.exit_code == 0, res.output
-    meta = json.loads(res.output)
+    meta = json.loads(res.stdout)
     assert meta["selection"]["seed_users"] == ["u1"]
     data, maps, _ = load_export(out)
     assert sorted(maps.keys["user"]) == ["u1", "u2"]  # u1 and whom u1 follows / is followed by
