@@ -77,7 +77,7 @@ def rows_for(
     table: str, frame: pd.DataFrame, extras: list[str], chunk: int
 ) -> Iterator[dict[str, Any]]:
     """Yield the ``$rows`` maps for ``table``, converting NaN/NA to null, chunk by chunk."""
-    fields = [f for f in _FIELDS[table]]
+    fields = list(_FIELDS[table])
     key = _KEY_COLUMN.get(table)
     for start in range(0, len(frame), chunk):
         part = frame.iloc[start : start + chunk]

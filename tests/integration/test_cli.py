@@ -74,6 +74,8 @@ def test_every_command_help_has_an_example():
         ["pipeline"],
         ["ingest"],
         ["stats"],
+        ["embed"],
+        ["export"],
     ):
         res = runner.invoke(cli, [*args, "--help"])
         assert res.exit_code == 0 and "Example" in res.output, args
