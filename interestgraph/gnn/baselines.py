@@ -121,7 +121,7 @@ def _bpr_epoch(
         opt.zero_grad()
         loss.backward()
         opt.step()
-        total += float(loss) * len(idx)
+        total += float(loss.detach()) * len(idx)
     return total / len(order)
 
 
@@ -269,7 +269,7 @@ class LightGCNRec(_Trained):
                 opt.zero_grad()
                 loss.backward()
                 opt.step()
-                total += float(loss) * len(idx)
+                total += float(loss.detach()) * len(idx)
             return total / len(order)
 
         self._train(self.model, step, validate)
