@@ -15,6 +15,7 @@ given (``fit(train, validate=fn)``), keeping the best epoch's parameters.
 from __future__ import annotations
 
 import copy
+import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -24,6 +25,8 @@ import scipy.sparse as sp
 import torch
 
 __all__ = ["BPRMF", "Interactions", "ItemKNN", "LightGCNRec", "MostPop"]
+
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -148,6 +151,13 @@ class _Trained:
             if validate is not None and epoch % self.eval_every == 0:
                 metric = validate(self)
                 row["val"] = metric
+                log.info(
+                    "%s epoch %d: loss %.4f, val recall@20 %.4f",
+                    type(self).__name__,
+                    epoch,
+                    loss,
+                    metric,
+                )
                 if metric > best:
                     best, best_state, bad = metric, copy.deepcopy(modules.state_dict()), 0
                 else:
