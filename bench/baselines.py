@@ -14,11 +14,11 @@ from __future__ import annotations
 
 import argparse
 import json
-from functools import partial
 from pathlib import Path
 
 from interestgraph.gnn.baselines import BPRMF, ItemKNN, LightGCNRec, MostPop
 from interestgraph.gnn.evaluate import evaluate_models
+from interestgraph.gnn.train import GATRec
 from interestgraph.output import render
 from interestgraph.sync import load_export
 
@@ -34,10 +34,11 @@ def main() -> None:
     parser.add_argument("--json", type=Path, help="Also write the rows to this file.")
     args = parser.parse_args()
     factories = {
-        "MostPop": MostPop,
-        "ItemKNN": ItemKNN,
-        "BPR-MF": partial(BPRMF, epochs=args.epochs, lr=args.lr),
-        "LightGCN": partial(LightGCNRec, epochs=args.epochs, lr=args.lr, layers=2),
+        "MostPop": lambda data: MostPop(),
+        "ItemKNN": lambda data: ItemKNN(),
+        "BPR-MF": lambda data: BPRMF(epochs=args.epochs, lr=args.lr),
+        "LightGCN": lambda data: LightGCNRec(epochs=args.epochs, lr=args.lr, layers=2),
+        "GAT": lambda data: GATRec(data, epochs=args.epochs),
     }
     chosen = {m: factories[m] for m in args.models.split(",")}
     data, _, _ = load_export(args.export)

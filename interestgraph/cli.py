@@ -550,7 +550,7 @@ def export(
     "--models",
     default="MostPop,ItemKNN,BPR-MF,LightGCN",
     show_default=True,
-    help="Comma-separated baselines to run.",
+    help="Comma-separated models: MostPop, ItemKNN, BPR-MF, LightGCN, GAT (first version).",
 )
 @click.option("--seed", type=int, default=0, show_default=True, help="Split seed.")
 @click.option(
@@ -576,17 +576,17 @@ def evaluate(
     """
     import json
 
-    from interestgraph.gnn.evaluate import BASELINES, evaluate_models
+    from interestgraph.gnn.evaluate import MODELS, evaluate_models
     from interestgraph.sync import load_export
 
     names = [m.strip() for m in models.split(",") if m.strip()]
-    unknown = [m for m in names if m not in BASELINES]
+    unknown = [m for m in names if m not in MODELS]
     if unknown:
-        raise click.BadParameter(f"unknown model(s) {unknown}; choose from {list(BASELINES)}")
+        raise click.BadParameter(f"unknown model(s) {unknown}; choose from {list(MODELS)}")
     data, _, _ = load_export(export_dir)
     try:
         rows = evaluate_models(
-            data, protocol, {m: BASELINES[m] for m in names}, seed=seed, dataset=export_dir.name
+            data, protocol, {m: MODELS[m] for m in names}, seed=seed, dataset=export_dir.name
         )
     except ValueError as e:
         raise click.ClickException(str(e)) from e

@@ -24,7 +24,7 @@ from interestgraph.gnn.baselines import BPRMF, Interactions, ItemKNN, LightGCNRe
 from interestgraph.gnn.metrics import csr_from_pairs, evaluate_ranking
 from interestgraph.gnn.split import Split, random_split, temporal_split
 
-__all__ = ["BASELINES", "Recommender", "evaluate_models", "interactions", "make_split"]
+__all__ = ["BASELINES", "MODELS", "Recommender", "evaluate_models", "interactions", "make_split"]
 
 PURCHASED = ("user", "purchased", "item")
 log = logging.getLogger(__name__)
@@ -42,13 +42,21 @@ class Recommender(Protocol):
         ...
 
 
-#: name → factory of a fresh baseline.
-BASELINES: dict[str, Callable[[], Recommender]] = {
-    "MostPop": MostPop,
-    "ItemKNN": ItemKNN,
-    "BPR-MF": BPRMF,
-    "LightGCN": LightGCNRec,
+def _gat(data: HeteroData) -> Recommender:
+    from interestgraph.gnn.train import GATRec
+
+    return GATRec(data)
+
+
+#: name → factory of a fresh model, given the export (baselines ignore it).
+MODELS: dict[str, Callable[[HeteroData], Recommender]] = {
+    "MostPop": lambda data: MostPop(),
+    "ItemKNN": lambda data: ItemKNN(),
+    "BPR-MF": lambda data: BPRMF(),
+    "LightGCN": lambda data: LightGCNRec(layers=2),
+    "GAT": _gat,
 }
+BASELINES = {k: v for k, v in MODELS.items() if k != "GAT"}
 
 
 def interactions(data: HeteroData) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
@@ -76,7 +84,7 @@ def make_split(data: HeteroData, protocol: str, seed: int = 0) -> Split:
 def evaluate_models(
     data: HeteroData,
     protocol: str,
-    models: dict[str, Callable[[], Recommender]],
+    models: dict[str, Callable[[HeteroData], Recommender]],
     *,
     seed: int = 0,
     ks: tuple[int, ...] = (10, 20),
@@ -105,7 +113,7 @@ def evaluate_models(
     rows = []
     for name, factory in models.items():
         t0 = time.perf_counter()
-        model = factory().fit(train, validate=validate)
+        model = factory(data).fit(train, validate=validate)
         fit_seconds = time.perf_counter() - t0
         metrics = evaluate_ranking(model.score, hist_test, test_items, num_items, ks=ks)
         log.info("%s: recall@20 %.4f, trained in %.1fs", name, metrics["recall@20"], fit_seconds)

@@ -8,7 +8,7 @@ from click.testing import CliRunner
 
 from interestgraph.cli import cli
 from interestgraph.datasets import generate
-from interestgraph.gnn.evaluate import BASELINES, evaluate_models, make_split
+from interestgraph.gnn.evaluate import MODELS, evaluate_models, make_split
 from interestgraph.ingest import ingest
 from interestgraph.sync import export_graph, save_export
 
@@ -22,7 +22,7 @@ def test_itemknn_beats_mostpop_on_planted_interests_and_no_test_edge_is_trained(
     test_pairs = set(zip(ei[0, split.test], ei[1, split.test], strict=True))
     assert not train_pairs & test_pairs  # export merges repeats: one edge per pair
     rows = evaluate_models(
-        data, "random", {"MostPop": BASELINES["MostPop"], "ItemKNN": BASELINES["ItemKNN"]}
+        data, "random", {"MostPop": MODELS["MostPop"], "ItemKNN": MODELS["ItemKNN"]}
     )
     by = {r["model"]: r for r in rows}
     assert by["ItemKNN"]["recall@20"] > 1.5 * by["MostPop"]["recall@20"]
@@ -38,3 +38,22 @@ def test_itemknn_beats_mostpop_on_planted_interests_and_no_test_edge_is_trained(
     assert row["recall@20"] == by["MostPop"]["recall@20"]
     res = CliRunner().invoke(cli, ["evaluate", "--export", str(out), "--models", "GAT?"])
     assert res.exit_code == 2 and "unknown model" in res.output
+
+
+def test_gat_recovers_planted_interests_far_above_mostpop(store):
+    from interestgraph.embedding import TextEncoder, embed_graph_text
+    from interestgraph.gnn.train import GATRec
+
+    ingest(store, generate(size=6000, seed=5).tables, progress=False)
+    embed_graph_text(store, TextEncoder(device="cpu"), progress=False)
+    data, _, _ = export_graph(store)
+    rows = evaluate_models(
+        data,
+        "random",
+        {
+            "MostPop": MODELS["MostPop"],
+            "GAT": lambda d: GATRec(d, epochs=30, batch_size=2048, device="cpu"),
+        },
+    )
+    by = {r["model"]: r for r in rows}
+    assert by["GAT"]["recall@20"] > 2 * by["MostPop"]["recall@20"], by
