@@ -48,6 +48,20 @@ def format_option(fn: F) -> F:
     )(fn)
 
 
+def synthetic_options(fn: F) -> F:
+    """Shared ``--size`` / ``--seed`` options of the synthetic generator."""
+    fn = click.option(
+        "--seed", type=int, default=7, show_default=True, help="Synthetic data: seed."
+    )(fn)
+    return click.option(
+        "--size",
+        type=click.IntRange(min=100),
+        default=20_000,
+        show_default=True,
+        help="Synthetic data: number of purchases.",
+    )(fn)
+
+
 def handle_errors(fn: F) -> F:
     """Turn library errors into clean CLI errors (full cause chain with -v)."""
 
@@ -210,14 +224,7 @@ def schema(ctx: click.Context, fmt: str) -> None:
     show_default=True,
     help="Data to load (lastfm / ciao need INTERESTGRAPH_DATASETS).",
 )
-@click.option(
-    "--size",
-    type=click.IntRange(min=100),
-    default=20_000,
-    show_default=True,
-    help="Synthetic data: number of purchases.",
-)
-@click.option("--seed", type=int, default=7, show_default=True, help="Synthetic data: seed.")
+@synthetic_options
 @format_option
 @click.pass_context
 @handle_errors
@@ -284,14 +291,7 @@ def pipeline(ctx: click.Context, dataset: str, size: int, seed: int, fmt: str) -
     type=click.Choice(["lastfm", "ciao", "synthetic"]),
     help="Load a built-in dataset instead of a folder.",
 )
-@click.option(
-    "--size",
-    type=click.IntRange(min=100),
-    default=20_000,
-    show_default=True,
-    help="Synthetic data: number of purchases.",
-)
-@click.option("--seed", type=int, default=7, show_default=True, help="Synthetic data: seed.")
+@synthetic_options
 @click.option(
     "--datasets-dir",
     type=click.Path(file_okay=False, path_type=Path),
