@@ -24,7 +24,7 @@ import numpy as np
 import scipy.sparse as sp
 import torch
 
-__all__ = ["BPRMF", "Interactions", "ItemKNN", "LightGCNRec", "MostPop"]
+__all__ = ["BPRMF", "Interactions", "ItemKNN", "LightGCNRec", "MostPop", "bpr_epoch", "bpr_loss"]
 
 log = logging.getLogger(__name__)
 
@@ -104,28 +104,37 @@ class ItemKNN:
         return torch.from_numpy(s.astype(np.float32))
 
 
-def _bpr_epoch(
-    params_score: Callable[[torch.Tensor, torch.Tensor], torch.Tensor],
+def bpr_epoch(
+    batch_loss: Callable[[torch.Tensor, torch.Tensor, torch.Tensor], torch.Tensor],
     train: Interactions,
     opt: torch.optim.Optimizer,
     batch_size: int,
     rng: np.random.Generator,
-    reg: Callable[[torch.Tensor, torch.Tensor, torch.Tensor], torch.Tensor],
+    device: torch.device | None = None,
 ) -> float:
+    """One BPR epoch: shuffled positives, one uniform negative item each.
+
+    ``batch_loss(users, pos_items, neg_items)`` returns the loss of one batch (the model
+    decides how it scores and regularises). Returns the mean loss per positive.
+    """
     order = rng.permutation(len(train.users))
     total = 0.0
     for lo in range(0, len(order), batch_size):
         idx = order[lo : lo + batch_size]
-        u = torch.from_numpy(train.users[idx])
-        pos = torch.from_numpy(train.items[idx])
-        neg = torch.from_numpy(rng.integers(0, train.num_items, len(idx)))
-        diff = params_score(u, pos) - params_score(u, neg)
-        loss = -torch.nn.functional.logsigmoid(diff).mean() + reg(u, pos, neg)
+        u = torch.from_numpy(train.users[idx]).to(device)
+        pos = torch.from_numpy(train.items[idx]).to(device)
+        neg = torch.from_numpy(rng.integers(0, train.num_items, len(idx))).to(device)
+        loss = batch_loss(u, pos, neg)
         opt.zero_grad()
         loss.backward()
         opt.step()
         total += float(loss.detach()) * len(idx)
     return total / len(order)
+
+
+def bpr_loss(pos: torch.Tensor, neg: torch.Tensor, l2: torch.Tensor, weight: float) -> torch.Tensor:
+    """BPR: ``-log σ(pos - neg)`` averaged, plus ``weight * l2 / batch``."""
+    return -torch.nn.functional.logsigmoid(pos - neg).mean() + weight * l2 / len(pos)
 
 
 class _Trained:
@@ -203,15 +212,13 @@ class BPRMF(_Trained):
         modules = torch.nn.ModuleList([self.user, self.item])
         opt = torch.optim.Adam(modules.parameters(), lr=self.lr)
 
-        def pair(u: torch.Tensor, i: torch.Tensor) -> torch.Tensor:
-            return (self.user(u) * self.item(i)).sum(-1)
-
-        def reg(u: torch.Tensor, p: torch.Tensor, n: torch.Tensor) -> torch.Tensor:
-            sq = self.user(u).pow(2).sum() + self.item(p).pow(2).sum() + self.item(n).pow(2).sum()
-            return self.wd * sq / len(u)
+        def batch_loss(u: torch.Tensor, p: torch.Tensor, n: torch.Tensor) -> torch.Tensor:
+            eu, ep, en = self.user(u), self.item(p), self.item(n)
+            l2 = eu.pow(2).sum() + ep.pow(2).sum() + en.pow(2).sum()
+            return bpr_loss((eu * ep).sum(-1), (eu * en).sum(-1), l2, self.wd)
 
         self._train(
-            modules, lambda: _bpr_epoch(pair, train, opt, self.batch_size, rng, reg), validate
+            modules, lambda: bpr_epoch(batch_loss, train, opt, self.batch_size, rng), validate
         )
         return self
 
@@ -259,28 +266,17 @@ class LightGCNRec(_Trained):
         opt = torch.optim.Adam(self.model.parameters(), lr=self.lr)
         self._cache: torch.Tensor | None = None
 
+        def batch_loss(bu: torch.Tensor, pos: torch.Tensor, neg: torch.Tensor) -> torch.Tensor:
+            pos, neg = pos + self.num_users, neg + self.num_users
+            emb = self.model.get_embedding(self.edge_index)
+            ego = self.model.embedding.weight
+            l2 = ego[bu].pow(2).sum() + ego[pos].pow(2).sum() + ego[neg].pow(2).sum()
+            pos_s = (emb[bu] * emb[pos]).sum(-1)
+            return bpr_loss(pos_s, (emb[bu] * emb[neg]).sum(-1), l2, self.wd)
+
         def step() -> float:
-            order = rng.permutation(len(train.users))
-            total = 0.0
             self._cache = None
-            for lo in range(0, len(order), self.batch_size):
-                idx = order[lo : lo + self.batch_size]
-                bu = torch.from_numpy(train.users[idx])
-                pos = torch.from_numpy(train.items[idx]) + self.num_users
-                neg = torch.from_numpy(rng.integers(0, self.num_items, len(idx))) + self.num_users
-                emb = self.model.get_embedding(self.edge_index)
-                pos_s = (emb[bu] * emb[pos]).sum(-1)
-                neg_s = (emb[bu] * emb[neg]).sum(-1)
-                ego = self.model.embedding.weight
-                reg = self.wd * (
-                    ego[bu].pow(2).sum() + ego[pos].pow(2).sum() + ego[neg].pow(2).sum()
-                )
-                loss = -torch.nn.functional.logsigmoid(pos_s - neg_s).mean() + reg / len(idx)
-                opt.zero_grad()
-                loss.backward()
-                opt.step()
-                total += float(loss.detach()) * len(idx)
-            return total / len(order)
+            return bpr_epoch(batch_loss, train, opt, self.batch_size, rng)
 
         self._train(self.model, step, validate)
         self._cache = None

@@ -15,7 +15,7 @@ import numpy as np
 import torch
 from torch_geometric.data import HeteroData
 
-from interestgraph.gnn.baselines import Interactions, _Trained
+from interestgraph.gnn.baselines import Interactions, _Trained, bpr_epoch, bpr_loss
 from interestgraph.gnn.model import HeteroGATEncoder, dot_scores
 
 __all__ = ["GATRec", "training_graph"]
@@ -98,32 +98,23 @@ class GATRec(_Trained):
         opt = torch.optim.Adam(self.model.parameters(), lr=self.lr)
         self._cache: dict[str, torch.Tensor] | None = None
 
+        def batch_loss(u: torch.Tensor, pos: torch.Tensor, neg: torch.Tensor) -> torch.Tensor:
+            h = self.model(self.x, self.edges)
+            ids = self.model.id_emb
+            l2 = (
+                ids["user"].weight[u].pow(2).sum()
+                + ids["item"].weight[pos].pow(2).sum()
+                + ids["item"].weight[neg].pow(2).sum()
+            )
+            hu = h["user"][u]
+            return bpr_loss(
+                dot_scores(hu, h["item"][pos]), dot_scores(hu, h["item"][neg]), l2, self.wd
+            )
+
         def step() -> float:
             self.model.train()
             self._cache = None
-            order = rng.permutation(len(train.users))
-            total = 0.0
-            for lo in range(0, len(order), self.batch_size):
-                idx = order[lo : lo + self.batch_size]
-                u = torch.from_numpy(train.users[idx]).to(self.device)
-                pos = torch.from_numpy(train.items[idx]).to(self.device)
-                neg = torch.from_numpy(rng.integers(0, train.num_items, len(idx))).to(self.device)
-                h = self.model(self.x, self.edges)
-                diff = dot_scores(h["user"][u], h["item"][pos]) - dot_scores(
-                    h["user"][u], h["item"][neg]
-                )
-                ids = self.model.id_emb
-                reg = (
-                    ids["user"].weight[u].pow(2).sum()
-                    + ids["item"].weight[pos].pow(2).sum()
-                    + ids["item"].weight[neg].pow(2).sum()
-                )
-                loss = -torch.nn.functional.logsigmoid(diff).mean() + self.wd * reg / len(idx)
-                opt.zero_grad()
-                loss.backward()
-                opt.step()
-                total += float(loss.detach()) * len(idx)
-            return total / len(order)
+            return bpr_epoch(batch_loss, train, opt, self.batch_size, rng, self.device)
 
         self._train(self.model, step, validate)
         self._cache = None
