@@ -144,6 +144,7 @@ class _Trained:
     patience: int
     eval_every: int
     history: list[dict]
+    progress: bool = False  # a tqdm bar over epochs
 
     def _train(
         self,
@@ -151,9 +152,15 @@ class _Trained:
         step: Callable[[], float],
         validate: Callable | None,
     ) -> None:
+        from tqdm.auto import tqdm
+
         best, best_state, bad = -1.0, None, 0
         self.history = []
-        for epoch in range(1, self.epochs + 1):
+        bar = tqdm(
+            range(1, self.epochs + 1), desc=type(self).__name__, unit="epoch",
+            disable=not self.progress,
+        )  # fmt: skip
+        for epoch in bar:
             t0 = time.perf_counter()
             loss = step()
             row = {"epoch": epoch, "loss": loss, "seconds": time.perf_counter() - t0}
@@ -167,6 +174,7 @@ class _Trained:
                     loss,
                     metric,
                 )
+                bar.set_postfix(loss=f"{loss:.4f}", val=f"{metric:.4f}", best=f"{best:.4f}")
                 if metric > best:
                     best, best_state, bad = metric, copy.deepcopy(modules.state_dict()), 0
                 else:

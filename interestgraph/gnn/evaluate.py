@@ -24,7 +24,16 @@ from interestgraph.gnn.baselines import BPRMF, Interactions, ItemKNN, LightGCNRe
 from interestgraph.gnn.metrics import csr_from_pairs, evaluate_ranking
 from interestgraph.gnn.split import Split, random_split, temporal_split
 
-__all__ = ["BASELINES", "MODELS", "Recommender", "evaluate_models", "interactions", "make_split"]
+__all__ = [
+    "BASELINES",
+    "MODELS",
+    "Harness",
+    "Recommender",
+    "evaluate_models",
+    "interactions",
+    "make_split",
+    "result_row",
+]
 
 PURCHASED = ("user", "purchased", "item")
 log = logging.getLogger(__name__)
@@ -81,6 +90,58 @@ def make_split(data: HeteroData, protocol: str, seed: int = 0) -> Split:
     raise ValueError(f"unknown protocol {protocol!r}; use random or temporal")
 
 
+class Harness:
+    """One split of an export's purchases, with its validation and test scorers.
+
+    The split is made before any model sees the data; ``validate(model)`` is validation
+    Recall@20 (training items excluded), ``test(model)`` the full test metrics (training
+    and validation items excluded).
+    """
+
+    def __init__(
+        self, data: HeteroData, protocol: str, seed: int = 0, ks: tuple[int, ...] = (10, 20)
+    ) -> None:
+        users, items, _, _ = interactions(data)
+        self.num_users, self.num_items = data["user"].num_nodes, data["item"].num_nodes
+        self.protocol, self.ks = protocol, ks
+        split = make_split(data, protocol, seed)
+        split.check(len(users))
+        nu = self.num_users
+        self.train = Interactions(users[split.train], items[split.train], nu, self.num_items)
+        self.hist_train = csr_from_pairs(self.train.users, self.train.items, nu)
+        self.val_items = csr_from_pairs(users[split.val], items[split.val], nu)
+        self.test_items = csr_from_pairs(users[split.test], items[split.test], nu)
+        seen = np.concatenate([split.train, split.val])
+        self.hist_test = csr_from_pairs(users[seen], items[seen], nu)
+
+    def validate(self, model: Recommender) -> float:
+        """Validation Recall@20 (the early-stopping metric)."""
+        m = evaluate_ranking(model.score, self.hist_train, self.val_items, self.num_items, ks=(20,))
+        return m["recall@20"]
+
+    def test(self, model: Recommender) -> dict[str, float]:
+        """Test metrics by full ranking."""
+        return evaluate_ranking(
+            model.score, self.hist_test, self.test_items, self.num_items, ks=self.ks
+        )
+
+
+def result_row(
+    harness: Harness, name: str, metrics: dict[str, float], seconds: float, dataset: str
+) -> dict[str, Any]:
+    """One README/JSON result row: dataset, protocol, model, metrics, time, machine, date."""
+    return {
+        "dataset": dataset,
+        "protocol": harness.protocol,
+        "model": name,
+        **{k: round(v, 4) for k, v in metrics.items() if k != "users"},
+        "users": int(metrics["users"]),
+        "train_seconds": round(seconds, 1),
+        "machine": f"{platform.machine()}, {torch.get_num_threads()} threads",
+        "date": datetime.now(UTC).strftime("%Y-%m-%d"),
+    }
+
+
 def evaluate_models(
     data: HeteroData,
     protocol: str,
@@ -91,42 +152,13 @@ def evaluate_models(
     dataset: str = "",
 ) -> list[dict[str, Any]]:
     """Train and test every model on one split; one result row per model."""
-    users, items, _, _ = interactions(data)
-    num_users, num_items = data["user"].num_nodes, data["item"].num_nodes
-    split = make_split(data, protocol, seed)
-    split.check(len(users))
-    train = Interactions(users[split.train], items[split.train], num_users, num_items)
-    hist_train = csr_from_pairs(train.users, train.items, num_users)
-    val_items = csr_from_pairs(users[split.val], items[split.val], num_users)
-    test_items = csr_from_pairs(users[split.test], items[split.test], num_users)
-    hist_test = csr_from_pairs(
-        np.concatenate([users[split.train], users[split.val]]),
-        np.concatenate([items[split.train], items[split.val]]),
-        num_users,
-    )
-
-    def validate(model: Recommender) -> float:
-        return evaluate_ranking(model.score, hist_train, val_items, num_items, ks=(20,))[
-            "recall@20"
-        ]
-
+    harness = Harness(data, protocol, seed, ks)
     rows = []
     for name, factory in models.items():
         t0 = time.perf_counter()
-        model = factory(data).fit(train, validate=validate)
+        model = factory(data).fit(harness.train, validate=harness.validate)
         fit_seconds = time.perf_counter() - t0
-        metrics = evaluate_ranking(model.score, hist_test, test_items, num_items, ks=ks)
+        metrics = harness.test(model)
         log.info("%s: recall@20 %.4f, trained in %.1fs", name, metrics["recall@20"], fit_seconds)
-        rows.append(
-            {
-                "dataset": dataset,
-                "protocol": protocol,
-                "model": name,
-                **{k: round(v, 4) for k, v in metrics.items() if k != "users"},
-                "users": int(metrics["users"]),
-                "train_seconds": round(fit_seconds, 1),
-                "machine": f"{platform.machine()}, {torch.get_num_threads()} threads",
-                "date": datetime.now(UTC).strftime("%Y-%m-%d"),
-            }
-        )
+        rows.append(result_row(harness, name, metrics, fit_seconds, dataset))
     return rows

@@ -21,7 +21,17 @@ from collections.abc import Callable, Sequence
 import numpy as np
 import torch
 
-__all__ = ["csr_from_pairs", "evaluate_ranking"]
+__all__ = ["csr_from_pairs", "evaluate_ranking", "mask_seen"]
+
+
+def mask_seen(scores: torch.Tensor, seen: list[np.ndarray]) -> torch.Tensor:
+    """Set ``scores[r, seen[r]]`` to ``-inf`` in place for every row ``r``; returns it."""
+    rows = np.concatenate([np.full(len(items), r) for r, items in enumerate(seen)] or [[]])
+    cols = np.concatenate(seen or [[]])
+    if len(rows):
+        r = torch.from_numpy(rows.astype(np.int64))
+        scores[r, torch.from_numpy(cols.astype(np.int64))] = -torch.inf
+    return scores
 
 
 def csr_from_pairs(users: np.ndarray, items: np.ndarray, num_users: int) -> list[np.ndarray]:
@@ -69,12 +79,7 @@ def evaluate_ranking(
         batch = users[start : start + batch_size]
         with torch.no_grad():
             s = score(torch.from_numpy(batch)).detach().float().cpu().clone()
-        rows = np.concatenate([np.full(len(history[u]), r) for r, u in enumerate(batch)] or [[]])
-        cols = np.concatenate([history[u] for u in batch] or [[]])
-        if len(rows):
-            s[
-                torch.from_numpy(rows.astype(np.int64)), torch.from_numpy(cols.astype(np.int64))
-            ] = -torch.inf
+        mask_seen(s, [history[u] for u in batch])
         top = torch.topk(s, min(kmax, num_items), dim=1).indices.numpy()
         for r, u in enumerate(batch):
             rel = held_out[u]

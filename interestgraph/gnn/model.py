@@ -1,17 +1,25 @@
-"""Heterogeneous GAT encoder and a dot-product decoder (first version).
+"""Heterogeneous GAT encoder and its decoders.
 
 Encoder: every node starts from a learned id embedding plus a linear projection of its
 text features (Item/Topic text embeddings; User: mean text of its purchases), then
-``layers`` rounds of ``HeteroConv`` with one ``GATConv((-1, -1), …, add_self_loops=False)``
-per edge type (reverse types included), summed per destination type, with a residual
-connection, ELU and dropout. The output is the mean of the layer outputs (as LightGCN
-combines layers), which keeps the id embeddings' collaborative signal strong — a plain GAT
-stack is known to trail BPR-MF when the last layer alone is used.
+``layers`` rounds of ``HeteroConv`` with one ``GATConv((hidden, hidden), …,
+add_self_loops=False)`` per edge type (reverse types included), summed per destination
+type. Between layers there is optionally an ELU, dropout and a residual connection. The
+output is the mean of the input and every layer's output (as LightGCN combines layers),
+which keeps the id embeddings' collaborative signal strong: a plain GAT stack whose last
+layer alone is used is known to trail BPR-MF. All inputs are projected to ``hidden``
+first, so the attention layers have fixed input widths (no lazy parameters, and a
+checkpoint loads without a dry run).
 
-Decoder: ``score(u, i) = <h_u, h_i>`` (user→item, and equally user→topic / user→user).
+Decoders (documented, all inner products of the encoder output):
+
+* user→item ``score = <h_u, h_i>`` (trained with BPR on purchases);
+* user→topic ``score = <h_u, h_t>`` and user→user ``score = <h_u, h_v>`` (trained with
+  an auxiliary BPR loss on follows, weight ``aux_weight`` in :class:`GATConfig`).
 
 Shapes:
-    ``forward(x_dict, edge_index_dict)`` → ``{node_type: [num_nodes, hidden]}``.
+    ``forward(x_dict, edge_index_dict, n_id=None)`` → ``{node_type: [num_nodes, hidden]}``
+    (with ``n_id``: rows for those global node ids only, as in a sampled subgraph).
 """
 
 from __future__ import annotations
@@ -20,33 +28,85 @@ import torch
 from torch import nn
 from torch_geometric.nn import GATConv, HeteroConv
 
-__all__ = ["HeteroGATEncoder", "dot_scores"]
+__all__ = ["HeteroGATEncoder", "NormalizedGATConv", "dot_scores"]
+
+EdgeType = tuple[str, str, str]
+
+
+class NormalizedGATConv(nn.Module):
+    """``GATConv`` with LightGCN's symmetric degree normalisation around the attention.
+
+    Sources are scaled by ``deg_out(j)^-1/2`` before the (softmax-normalised) attention
+    average and destinations by ``deg_in(i)^1/2`` after it, so with uniform attention the
+    layer computes ``W · Σ_j x_j / sqrt(d_i d_j)`` — exactly LightGCN's propagation — and
+    attention re-weights neighbours from there. Without it, softmax attention is a plain
+    mean (``1/d_i``), which lets popular items dominate; that normalisation gap is a
+    known reason why GATs trail LightGCN on collaborative filtering. The linear map
+    starts as the identity (no bias), so training starts from LightGCN's propagation.
+    """
+
+    def __init__(self, hidden: int, heads: int, dropout: float) -> None:
+        super().__init__()
+        self.conv = GATConv(
+            (hidden, hidden),
+            hidden,
+            heads=heads,
+            concat=False,
+            add_self_loops=False,
+            dropout=dropout,
+            bias=False,
+        )
+        with torch.no_grad():
+            self.conv.lin_src.weight.copy_(torch.eye(hidden).repeat(heads, 1))
+            if self.conv.lin_dst is not self.conv.lin_src:
+                self.conv.lin_dst.weight.copy_(torch.eye(hidden).repeat(heads, 1))
+
+    def forward(
+        self, x: torch.Tensor | tuple[torch.Tensor, torch.Tensor], edge_index: torch.Tensor
+    ) -> torch.Tensor:
+        """Attention over ``edge_index`` from ``x[0]`` (sources) into ``x[1]``.
+
+        A single tensor means sources and destinations are the same node set.
+        """
+        src, dst = (x, x) if isinstance(x, torch.Tensor) else x
+        d_src = torch.bincount(edge_index[0], minlength=src.shape[0]).clamp(min=1)
+        d_dst = torch.bincount(edge_index[1], minlength=dst.shape[0]).clamp(min=1)
+        out = self.conv((src * d_src.rsqrt().unsqueeze(1).to(src.dtype), dst), edge_index)
+        return out * d_dst.sqrt().unsqueeze(1).to(out.dtype)
 
 
 class HeteroGATEncoder(nn.Module):
     """Heterogeneous GAT over all node and edge types of an export.
 
     Args:
-        num_nodes: Nodes per type.
-        in_dims: Text-feature width per type (0: no features, id embedding only).
+        num_nodes: Nodes per type (rows of the id embeddings).
+        in_dims: Text-feature width per type (0 or absent: id embedding only).
         edge_types: Edge types to pass messages along (include the ``rev_*`` types).
         hidden: Embedding width.
         heads: Attention heads (averaged, so the width stays ``hidden``).
         layers: Message-passing rounds.
         dropout: Dropout on attention weights and layer outputs.
+        activation: ELU on each layer's messages.
+        residual: Add each layer's input to its output.
+        normalize: Symmetric degree normalisation around the attention
+            (:class:`NormalizedGATConv`); off: plain ``GATConv``.
     """
 
     def __init__(
         self,
         num_nodes: dict[str, int],
         in_dims: dict[str, int],
-        edge_types: list[tuple[str, str, str]],
+        edge_types: list[EdgeType],
         hidden: int = 64,
-        heads: int = 2,
+        heads: int = 1,
         layers: int = 2,
-        dropout: float = 0.1,
+        dropout: float = 0.0,
+        activation: bool = False,
+        residual: bool = False,
+        normalize: bool = True,
     ) -> None:
         super().__init__()
+        self.activation, self.residual = activation, residual
         self.id_emb = nn.ModuleDict({t: nn.Embedding(n, hidden) for t, n in num_nodes.items()})
         for emb in self.id_emb.values():
             nn.init.normal_(emb.weight, std=0.1)
@@ -56,8 +116,10 @@ class HeteroGATEncoder(nn.Module):
         self.convs = nn.ModuleList(
             HeteroConv(
                 {
-                    et: GATConv(
-                        (-1, -1),
+                    et: NormalizedGATConv(hidden, heads, dropout)
+                    if normalize
+                    else GATConv(
+                        (hidden, hidden),
                         hidden,
                         heads=heads,
                         concat=False,
@@ -72,26 +134,45 @@ class HeteroGATEncoder(nn.Module):
         )
         self.dropout = nn.Dropout(dropout)
 
+    def inputs(
+        self, x_dict: dict[str, torch.Tensor], n_id: dict[str, torch.Tensor] | None = None
+    ) -> dict[str, torch.Tensor]:
+        """Layer-0 representation: id embedding + projected text (rows ``n_id`` only)."""
+        h = {}
+        for t, emb in self.id_emb.items():
+            idx = None if n_id is None else n_id[t]
+            h[t] = emb.weight if idx is None else emb(idx)
+            if t in self.proj and t in x_dict:
+                x = x_dict[t] if idx is None else x_dict[t][idx]
+                h[t] = h[t] + self.proj[t](x)
+        return h
+
     def forward(
         self,
         x_dict: dict[str, torch.Tensor],
-        edge_index_dict: dict[tuple[str, str, str], torch.Tensor],
+        edge_index_dict: dict[EdgeType, torch.Tensor],
+        n_id: dict[str, torch.Tensor] | None = None,
     ) -> dict[str, torch.Tensor]:
-        """Node embeddings per type (mean over the input and every layer's output)."""
-        h = {}
-        for t, emb in self.id_emb.items():
-            h[t] = emb.weight
-            if t in self.proj and t in x_dict:
-                h[t] = h[t] + self.proj[t](x_dict[t])
+        """Node embeddings per type (mean over the input and every layer's output).
+
+        ``x_dict`` holds full feature matrices; with ``n_id`` the edges index into the
+        ``n_id`` rows (a sampled subgraph in local ids).
+        """
+        h = self.inputs(x_dict, n_id)
         outs = [h]
         for conv in self.convs:
             msg = conv(h, edge_index_dict)
-            h = {
-                t: (h[t] + self.dropout(torch.nn.functional.elu(msg[t]))) if t in msg else h[t]
-                for t in h
-            }
+            new = {}
+            for t in h:
+                if t not in msg:
+                    new[t] = h[t]
+                    continue
+                m = torch.nn.functional.elu(msg[t]) if self.activation else msg[t]
+                m = self.dropout(m).to(h[t].dtype)
+                new[t] = h[t] + m if self.residual else m
+            h = new
             outs.append(h)
-        return {t: torch.stack([o[t] for o in outs]).mean(0) for t in h}
+        return {t: torch.stack([o[t].float() for o in outs]).mean(0) for t in h}
 
 
 def dot_scores(h_src: torch.Tensor, h_dst: torch.Tensor) -> torch.Tensor:

@@ -1,15 +1,31 @@
-"""Training the heterogeneous GAT for user→item link prediction (full-graph, BPR).
+"""Training the heterogeneous GAT for link prediction (BPR), full-graph or mini-batch.
 
 The message-passing graph is the export's graph with its purchase edges **replaced by the
 training split** (and their reverse), so no validation or test purchase is ever visible
 to the model; user text features are recomputed from training purchases only for the
-same reason. Loss: BPR with one uniform negative item per positive, L2 on the id
-embeddings of the batch. Device: CUDA when available, else CPU (same code).
+same reason.
+
+Loss: BPR with one uniform negative item per training purchase, L2 on the id embeddings
+of the batch, plus ``aux_weight`` × BPR on user→topic and user→user follows (uniform
+negative topic / user), which trains the interest and co-interest decoders.
+
+Two paths, same model and loss:
+
+* **full graph** (default when it fits): every step runs the encoder over the whole graph;
+* **mini-batch** (``fanout`` set): every step samples the batch's neighbourhood with
+  :class:`~interestgraph.gnn.sampler.NeighborSampler` and encodes that subgraph only;
+  inference encodes the nodes in chunks the same way.
+
+Device: CUDA when available, else CPU (same code); bf16 autocast on CUDA. Seeds fix the
+initialisation, the negatives and the sampler.
 """
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
+from dataclasses import asdict, dataclass, field, fields
+from typing import Any
 
 import numpy as np
 import torch
@@ -17,116 +33,236 @@ from torch_geometric.data import HeteroData
 
 from interestgraph.gnn.baselines import Interactions, _Trained, bpr_epoch, bpr_loss
 from interestgraph.gnn.model import HeteroGATEncoder, dot_scores
+from interestgraph.gnn.sampler import NeighborSampler
 
-__all__ = ["GATRec", "training_graph"]
+__all__ = ["GATConfig", "GATRec", "training_graph"]
 
 PURCHASED = ("user", "purchased", "item")
 REV_PURCHASED = ("item", "rev_purchased", "user")
+FOLLOWS_TOPIC = ("user", "follows", "topic")
+FOLLOWS_USER = ("user", "follows", "user")
+EdgeType = tuple[str, str, str]
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class GATConfig:
+    """Hyper-parameters of the GAT and its training (saved in every checkpoint)."""
+
+    hidden: int = 64
+    heads: int = 1
+    layers: int = 2
+    dropout: float = 0.0
+    activation: bool = False
+    residual: bool = False
+    normalize: bool = True
+    epochs: int = 100
+    lr: float = 2e-3
+    weight_decay: float = 1e-4
+    batch_size: int = 4096
+    aux_weight: float = 0.1
+    seed: int = 0
+    patience: int = 4
+    eval_every: int = 3
+    fanout: list[int] = field(default_factory=list)  # empty: full graph
+    inference_batch: int = 4096
+
+    @classmethod
+    def from_dict(cls, values: dict[str, Any]) -> GATConfig:
+        """Build from a dict, ignoring unknown keys (older/newer checkpoints)."""
+        known = {f.name for f in fields(cls)}
+        return cls(**{k: v for k, v in values.items() if k in known})
 
 
 def training_graph(
-    data: HeteroData, train: Interactions
-) -> tuple[dict[str, torch.Tensor], dict[tuple[str, str, str], torch.Tensor]]:
-    """Features and edges for message passing, with purchases limited to ``train``."""
+    data: HeteroData, train: Interactions | None = None
+) -> tuple[dict[str, torch.Tensor], dict[EdgeType, torch.Tensor]]:
+    """Features and edges for message passing, with purchases limited to ``train``.
+
+    ``train=None`` keeps every purchase of the export (inference after training).
+    """
     edges = {
         et: data[et].edge_index for et in data.edge_types if et not in (PURCHASED, REV_PURCHASED)
     }
-    pairs = torch.from_numpy(np.unique(np.stack([train.users, train.items]), axis=1))
+    if train is None:
+        pairs = data[PURCHASED].edge_index
+    else:
+        pairs = torch.from_numpy(np.unique(np.stack([train.users, train.items]), axis=1))
     edges[PURCHASED] = pairs
     edges[REV_PURCHASED] = pairs.flip(0)
     x = {t: data[t].x for t in data.node_types if "x" in data[t]}
     if "item" in x and "user" in x:
-        # user text = mean text of *training* purchases (the export's used all purchases)
+        # user text = mean text of the purchases in this graph (the export used all of them)
         ux = torch.zeros_like(x["user"])
         ux.index_add_(0, pairs[0], x["item"][pairs[1]])
-        counts = torch.bincount(pairs[0], minlength=ux.shape[0]).clamp(min=1).unsqueeze(1)
-        bought = torch.bincount(pairs[0], minlength=ux.shape[0]) > 0
-        x["user"] = torch.where(bought.unsqueeze(1), ux / counts, x["user"] * 0)
+        counts = torch.bincount(pairs[0], minlength=ux.shape[0])
+        ux = ux / counts.clamp(min=1).unsqueeze(1)
+        x["user"] = torch.where((counts > 0).unsqueeze(1), ux, torch.zeros_like(ux))
     return x, edges
 
 
 class GATRec(_Trained):
-    """The heterogeneous GAT as a recommender for the evaluation harness.
+    """The heterogeneous GAT as a recommender (harness API: ``fit`` and ``score``).
 
     Args:
         data: The export (all node and edge types; purchases are replaced by ``train``).
-        hidden, heads, layers, dropout: Encoder size (see :class:`HeteroGATEncoder`).
-        epochs, lr, weight_decay, batch_size, seed, patience, eval_every: Training.
+        config: Hyper-parameters; keyword ``overrides`` replace single fields.
         device: ``None`` → CUDA when available.
     """
 
     def __init__(
         self,
         data: HeteroData,
-        hidden: int = 64,
-        heads: int = 2,
-        layers: int = 2,
-        dropout: float = 0.1,
-        epochs: int = 100,
-        lr: float = 5e-3,
-        weight_decay: float = 1e-4,
-        batch_size: int = 8192,
-        seed: int = 0,
-        patience: int = 3,
-        eval_every: int = 2,
+        config: GATConfig | None = None,
         device: str | None = None,
+        **overrides: Any,
     ) -> None:
         self.data = data
-        self.hidden, self.heads, self.layers, self.dropout = hidden, heads, layers, dropout
-        self.epochs, self.lr, self.wd, self.batch_size = epochs, lr, weight_decay, batch_size
-        self.seed, self.patience, self.eval_every = seed, patience, eval_every
+        self.config = GATConfig.from_dict({**asdict(config or GATConfig()), **overrides})
+        c = self.config
+        self.epochs, self.patience, self.eval_every = c.epochs, c.patience, c.eval_every
         self.device = torch.device(device or ("cuda" if torch.cuda.is_available() else "cpu"))
+        self.history: list[dict] = []
+        self._cache: dict[str, torch.Tensor] | None = None
+        self.model = self._build()
 
-    def fit(self, train: Interactions, validate: Callable | None = None) -> GATRec:
-        """Train with BPR on full-graph message passing; early stopping on ``validate``."""
-        torch.manual_seed(self.seed)
-        rng = np.random.default_rng(self.seed)
+    # -- model -------------------------------------------------------------------------
+    def graph_meta(self) -> dict[str, Any]:
+        """Node counts, feature widths and edge types the model is built for."""
+        d = self.data
+        edge_types = [et for et in d.edge_types if et not in (PURCHASED, REV_PURCHASED)]
+        return {
+            "num_nodes": {t: int(d[t].num_nodes) for t in d.node_types},
+            "in_dims": {t: int(d[t].x.shape[1]) for t in d.node_types if "x" in d[t]},
+            "edge_types": [list(et) for et in [*edge_types, PURCHASED, REV_PURCHASED]],
+        }
+
+    def _build(self) -> HeteroGATEncoder:
+        c, meta = self.config, self.graph_meta()
+        torch.manual_seed(c.seed)
+        return HeteroGATEncoder(
+            meta["num_nodes"],
+            meta["in_dims"],
+            [tuple(et) for et in meta["edge_types"]],
+            hidden=c.hidden,
+            heads=c.heads,
+            layers=c.layers,
+            dropout=c.dropout,
+            activation=c.activation,
+            residual=c.residual,
+            normalize=c.normalize,
+        ).to(self.device)
+
+    def _autocast(self) -> torch.autocast:
+        return torch.autocast("cuda", dtype=torch.bfloat16, enabled=self.device.type == "cuda")
+
+    def use_graph(self, train: Interactions | None = None) -> None:
+        """Set the message-passing graph (``None``: all purchases) and drop cached output."""
         x, edges = training_graph(self.data, train)
         self.x = {t: v.to(self.device) for t, v in x.items()}
         self.edges = {et: v.to(self.device) for et, v in edges.items()}
-        self.model = HeteroGATEncoder(
-            {t: self.data[t].num_nodes for t in self.data.node_types},
-            {t: v.shape[1] for t, v in x.items()},
-            list(edges),
-            hidden=self.hidden,
-            heads=self.heads,
-            layers=self.layers,
-            dropout=self.dropout,
-        ).to(self.device)
-        with torch.no_grad():  # initialise the lazy GATConv shapes
-            self.model(self.x, self.edges)
-        opt = torch.optim.Adam(self.model.parameters(), lr=self.lr)
-        self._cache: dict[str, torch.Tensor] | None = None
+        self.sampler = None
+        if self.config.fanout:
+            num = {t: self.data[t].num_nodes for t in self.data.node_types}
+            self.sampler = NeighborSampler(edges, num, self.config.fanout, self.config.seed)
+        self._cache = None
+
+    def _encode(
+        self, seeds: dict[str, torch.Tensor] | None
+    ) -> tuple[dict[str, torch.Tensor], Callable[[str, torch.Tensor], torch.Tensor]]:
+        """Embeddings for a step: (rows, map from global ids to rows)."""
+        with self._autocast():
+            if self.sampler is None or seeds is None:
+                return self.model(self.x, self.edges), lambda t, ids: ids
+            sub = self.sampler.sample(seeds)
+            n_id = {t: v.to(self.device) for t, v in sub.n_id.items()}
+            edges = {et: v.to(self.device) for et, v in sub.edge_index.items()}
+            h = self.model(self.x, edges, n_id)
+
+        def rows(t: str, ids: torch.Tensor) -> torch.Tensor:
+            return self.sampler.local_index(sub, t, ids).to(self.device)
+
+        return h, rows
+
+    # -- training ----------------------------------------------------------------------
+    def fit(self, train: Interactions, validate: Callable | None = None) -> GATRec:
+        """Train with BPR (+ auxiliary follows loss); early stopping on ``validate``."""
+        c = self.config
+        rng = np.random.default_rng(c.seed)
+        self.model = self._build()
+        self.use_graph(train)
+        opt = torch.optim.Adam(self.model.parameters(), lr=c.lr)
+        aux = {et: self.edges[et] for et in (FOLLOWS_TOPIC, FOLLOWS_USER) if et in self.edges}
+        aux = {et: e for et, e in aux.items() if e.shape[1] > 0}
+        num = {t: self.data[t].num_nodes for t in self.data.node_types}
 
         def batch_loss(u: torch.Tensor, pos: torch.Tensor, neg: torch.Tensor) -> torch.Tensor:
-            h = self.model(self.x, self.edges)
+            aux_pairs = {}
+            if c.aux_weight > 0:
+                for et, e in aux.items():
+                    pick = torch.from_numpy(rng.integers(0, e.shape[1], len(u))).to(self.device)
+                    bad = torch.from_numpy(rng.integers(0, num[et[2]], len(u))).to(self.device)
+                    aux_pairs[et] = (e[0, pick], e[1, pick], bad)
+            seeds = {"user": u, "item": torch.cat([pos, neg])}
+            for (_, _, dst), (au, ap, an) in aux_pairs.items():
+                seeds["user"] = torch.cat([seeds["user"], au])
+                seeds[dst] = torch.cat([seeds.get(dst, au[:0]), ap, an])
+            h, rows = self._encode(seeds)
             ids = self.model.id_emb
             l2 = (
                 ids["user"].weight[u].pow(2).sum()
                 + ids["item"].weight[pos].pow(2).sum()
                 + ids["item"].weight[neg].pow(2).sum()
             )
-            hu = h["user"][u]
-            return bpr_loss(
-                dot_scores(hu, h["item"][pos]), dot_scores(hu, h["item"][neg]), l2, self.wd
+            hu = h["user"][rows("user", u)]
+            loss = bpr_loss(
+                dot_scores(hu, h["item"][rows("item", pos)]),
+                dot_scores(hu, h["item"][rows("item", neg)]),
+                l2,
+                c.weight_decay,
             )
+            for (_, _, dst), (au, ap, an) in aux_pairs.items():
+                ha = h["user"][rows("user", au)]
+                pos_s = dot_scores(ha, h[dst][rows(dst, ap)])
+                neg_s = dot_scores(ha, h[dst][rows(dst, an)])
+                loss = loss + c.aux_weight * bpr_loss(pos_s, neg_s, pos_s.new_zeros(()), 0.0)
+            return loss
 
         def step() -> float:
             self.model.train()
             self._cache = None
-            return bpr_epoch(batch_loss, train, opt, self.batch_size, rng, self.device)
+            return bpr_epoch(batch_loss, train, opt, c.batch_size, rng, self.device)
 
         self._train(self.model, step, validate)
         self._cache = None
         return self
 
+    # -- inference ---------------------------------------------------------------------
     def embeddings(self) -> dict[str, torch.Tensor]:
-        """Node embeddings of the trained model (eval mode, cached)."""
-        if self._cache is None:
-            self.model.eval()
-            with torch.no_grad():
-                self._cache = self.model(self.x, self.edges)
+        """Node embeddings of the current graph (eval mode, cached; float32, on device)."""
+        if self._cache is not None:
+            return self._cache
+        self.model.eval()
+        with torch.no_grad():
+            if self.sampler is None:
+                h, _ = self._encode(None)
+                self._cache = {t: v.float() for t, v in h.items()}
+            else:
+                self._cache = self._encode_in_chunks()
         return self._cache
+
+    def _encode_in_chunks(self) -> dict[str, torch.Tensor]:
+        out = {}
+        step = self.config.inference_batch
+        for t in self.data.node_types:
+            n = self.data[t].num_nodes
+            parts = []
+            for lo in range(0, n, step):
+                ids = torch.arange(lo, min(lo + step, n))
+                h, rows = self._encode({t: ids})
+                parts.append(h[t][rows(t, ids)].float())
+            out[t] = torch.cat(parts) if parts else torch.zeros(0, self.config.hidden)
+        return out
 
     def score(self, users: torch.Tensor) -> torch.Tensor:
         """User · item scores for every item."""

@@ -18,6 +18,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "KEYS",
+    "VECTOR_PROPERTIES",
     "Constraint",
     "Label",
     "RelType",
@@ -123,17 +124,25 @@ def ensure_schema(store: GraphStore) -> list[str]:
     return [r["name"] for r in rows]
 
 
+#: Vector properties of the graph model: text embeddings and the two GAT embedding slots.
+VECTOR_PROPERTIES = ("text_embedding", "embedding_0", "embedding_1")
+
+
 def vector_index_name(lbl: Label, prop: str) -> str:
     """Stable name of the vector index on ``lbl.prop``, e.g. ``ig_item_text_embedding``."""
     return f"ig_{lbl.value.lower()}_{prop}"
 
 
-def ensure_vector_index(store: GraphStore, lbl: Label, prop: str, dim: int) -> str:
+def ensure_vector_index(
+    store: GraphStore, lbl: Label, prop: str, dim: int, *, quantized: bool = True
+) -> str:
     """Create a cosine vector index on ``lbl.prop`` with ``dim`` dimensions if missing.
 
     ``prop`` must be one of the project's vector properties (never user input).
+    ``quantized=False`` turns Neo4j's default vector quantization off, so index scores
+    are exact (the GAT embedding indexes serve model scores).
     """
-    if prop not in ("text_embedding", "embedding"):
+    if prop not in VECTOR_PROPERTIES:
         raise QueryError(f"{prop!r} is not a vector property of the schema")
     if not 1 <= dim <= 4096:
         raise QueryError(f"vector dimension {dim} is outside 1..4096")
@@ -141,7 +150,8 @@ def ensure_vector_index(store: GraphStore, lbl: Label, prop: str, dim: int) -> s
     store.write(
         f"CREATE VECTOR INDEX {name} IF NOT EXISTS FOR (n:{lbl.value}) ON n.{prop} "
         f"OPTIONS {{indexConfig: {{`vector.dimensions`: {int(dim)}, "
-        "`vector.similarity_function`: 'cosine'}}",
+        "`vector.similarity_function`: 'cosine', "
+        f"`vector.quantization.enabled`: {'true' if quantized else 'false'}}}}}",
         op="schema.vector_index",
     )
     return name

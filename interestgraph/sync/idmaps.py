@@ -52,6 +52,7 @@ class IdMaps:
 
     def save(self, folder: Path) -> None:
         """Write one Parquet file per node type (``ids_<type>.parquet``)."""
+        folder = Path(folder)
         folder.mkdir(parents=True, exist_ok=True)
         for ntype, ks in self.keys.items():
             pd.DataFrame({"key": ks.astype(str)}).to_parquet(folder / f"ids_{ntype}.parquet")
@@ -59,6 +60,7 @@ class IdMaps:
     @classmethod
     def load(cls, folder: Path, ntypes: list[str]) -> IdMaps:
         """Read maps written by :meth:`save`."""
+        folder = Path(folder)
         maps = cls()
         for ntype in ntypes:
             frame = pd.read_parquet(folder / f"ids_{ntype}.parquet")

@@ -40,20 +40,47 @@ def test_itemknn_beats_mostpop_on_planted_interests_and_no_test_edge_is_trained(
     assert res.exit_code == 2 and "unknown model" in res.output
 
 
-def test_gat_recovers_planted_interests_far_above_mostpop(store):
+def test_gat_recovers_planted_interests_far_above_mostpop_and_trains_from_the_cli(store, tmp_path):
+    import numpy as np
+
     from interestgraph.embedding import TextEncoder, embed_graph_text
+    from interestgraph.gnn.checkpoint import load_checkpoint
+    from interestgraph.gnn.infer import Inference
     from interestgraph.gnn.train import GATRec
 
     ingest(store, generate(size=6000, seed=5).tables, progress=False)
     embed_graph_text(store, TextEncoder(device="cpu"), progress=False)
-    data, _, _ = export_graph(store)
+    data, maps, info = export_graph(store)
     rows = evaluate_models(
         data,
         "random",
         {
             "MostPop": MODELS["MostPop"],
-            "GAT": lambda d: GATRec(d, epochs=30, batch_size=2048, device="cpu"),
+            "GAT": lambda d: GATRec(d, epochs=30, batch_size=1024, device="cpu"),
         },
     )
     by = {r["model"]: r for r in rows}
     assert by["GAT"]["recall@20"] > 2 * by["MostPop"]["recall@20"], by
+
+    exp, ck = tmp_path / "exp", tmp_path / "ck"
+    save_export(exp, data, maps, info)
+    args = ["train", "--export", str(exp), "--out", str(ck), "--epochs", "6", "-k", "5"]
+    res = CliRunner().invoke(cli, [*args, "--device", "cpu", "--format", "json"])
+    assert res.exit_code == 0, res.output
+    summary = json.loads(res.stdout)
+    assert summary["run_id"].startswith("gat-") and 0 < summary["recall@20"] <= 1
+    assert {p.name for p in ck.iterdir()} >= {"model.pt", "config.json", "curve.svg"}
+    config = json.loads((ck / "config.json").read_text())
+    assert config["text_model"] == info.text_model and len(config["history"]) == 6
+    assert config["graph"]["num_nodes"]["item"] == data["item"].num_nodes
+
+    inf = Inference.load(ck / "inference.pt")
+    ui = inf.lists["user_items"].index
+    assert ui.shape == (data["user"].num_nodes, 5)
+    bought = data["user", "purchased", "item"].edge_index.numpy()
+    bought_pairs = set(zip(bought[0], bought[1], strict=True))
+    assert not any((u, i) in bought_pairs for u in range(ui.shape[0]) for i in ui[u])
+    # the saved lists are what the checkpoint computes on the full graph
+    rec = load_checkpoint(ck, data, device="cpu")
+    h = rec.embeddings()
+    assert np.allclose(h["user"].numpy(), inf.embeddings["user"], atol=1e-5)

@@ -1,0 +1,308 @@
+"""Write a trained run back into Neo4j: embeddings, inferred edges and a ModelRun node.
+
+What is written for run ``R`` (from a training folder: ``inference.pt``, ``ids_*``,
+``config.json``, ``run.json``):
+
+* ``embedding_<slot>`` on every User / Item / Topic: the GAT embedding as a vector
+  property, with a cosine vector index per label and slot (``ig_<label>_embedding_<slot>``).
+  Items are stored with the MIPS-to-cosine augmentation ``[h_i, sqrt(M² - |h_i|²)]``
+  (``M`` = the largest item norm, kept on the run) and users and topics as ``[h, 0]``, so
+  the cosine index ranks items by the model's dot-product score exactly:
+  ``dot(u, i) = (2·score - 1)·|u|·M`` for the index score of ``queryNodes``;
+* ``(:User)-[:INTERESTED_IN]->(:Topic)``, ``(:User)-[:CO_INTEREST]->(:User)`` and
+  ``(:Item)-[:SIMILAR_TO]->(:Item)``, each with ``score``, ``rank`` (1..K) and ``run_id``;
+* ``(:ModelRun {run_id})`` with parameters, metrics, data watermark, text model, slot,
+  status (``writing`` → ``complete``) and ``current``.
+
+Atomic switch, double-buffered: a new run writes into the slot the current run does not
+use and tags its edges with its own ``run_id``, so readers, which always go through
+``(:ModelRun {current: true})``, keep seeing the old run's complete data while the new one
+is written. One transaction then moves ``current`` to the new run. Afterwards only the
+last ``keep_runs`` runs' edges are kept (default 2; embeddings: current and previous).
+
+Idempotent: a run that is ``complete`` is not written again. A run left ``writing`` by a
+crash is resumed: its partial edges are deleted, then everything is written again.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from tqdm.auto import tqdm
+
+from interestgraph.errors import InputError
+from interestgraph.gnn.infer import Inference
+from interestgraph.graphstore import GraphStore
+from interestgraph.graphstore.schema import KEYS, Label, RelType, ensure_vector_index
+from interestgraph.sync.idmaps import IdMaps
+
+__all__ = ["INFERRED", "SLOTS", "WritebackReport", "current_run", "embedding_property", "writeback"]
+
+log = logging.getLogger(__name__)
+
+SLOTS = (0, 1)
+LABELS = {"user": Label.USER, "item": Label.ITEM, "topic": Label.TOPIC}
+#: inference list → (relationship type, source type, target type)
+INFERRED: dict[str, tuple[RelType, str, str]] = {
+    "user_topics": (RelType.INTERESTED_IN, "user", "topic"),
+    "user_users": (RelType.CO_INTEREST, "user", "user"),
+    "item_items": (RelType.SIMILAR_TO, "item", "item"),
+}
+
+
+def embedding_property(slot: int) -> str:
+    """Vector property of a slot, e.g. ``embedding_0``."""
+    if slot not in SLOTS:
+        raise ValueError(f"slot must be one of {SLOTS}")
+    return f"embedding_{slot}"
+
+
+@dataclass
+class WritebackReport:
+    """What a write-back did."""
+
+    run_id: str
+    slot: int
+    skipped: bool = False
+    resumed: bool = False
+    embeddings: dict[str, int] = field(default_factory=dict)
+    edges: dict[str, int] = field(default_factory=dict)
+    removed_runs: list[str] = field(default_factory=list)
+    seconds: dict[str, float] = field(default_factory=dict)
+
+    def as_dict(self) -> dict[str, Any]:
+        """JSON-ready summary with rates."""
+        emb_s, edge_s = self.seconds.get("embeddings", 0), self.seconds.get("edges", 0)
+        n_emb, n_edges = sum(self.embeddings.values()), sum(self.edges.values())
+        return {
+            "run_id": self.run_id,
+            "slot": self.slot,
+            "skipped_already_complete": self.skipped,
+            "resumed": self.resumed,
+            **{f"embeddings:{k}": v for k, v in self.embeddings.items()},
+            **{f"edges:{k}": v for k, v in self.edges.items()},
+            "embeddings_per_s": round(n_emb / emb_s) if emb_s else 0,
+            "edges_per_s": round(n_edges / edge_s) if edge_s else 0,
+            "removed_runs": ",".join(self.removed_runs),
+            **{f"{k}_seconds": round(v, 2) for k, v in self.seconds.items()},
+        }
+
+
+def current_run(store: GraphStore) -> dict[str, Any] | None:
+    """The current ModelRun's properties, or ``None`` before the first write-back."""
+    rows = store.read(
+        "MATCH (r:ModelRun {current: true}) RETURN properties(r) AS r", op="writeback.current"
+    )
+    if len(rows) > 1:
+        raise InputError(f"{len(rows)} ModelRun nodes are marked current; expected one")
+    return rows[0]["r"] if rows else None
+
+
+def _rows_of_vectors(keys: np.ndarray, vectors: np.ndarray) -> Iterator[dict[str, Any]]:
+    for k, v in zip(keys, vectors, strict=True):
+        yield {"id": str(k), "v": v.tolist()}
+
+
+def _augment(emb: dict[str, np.ndarray]) -> tuple[dict[str, np.ndarray], float]:
+    """MIPS → cosine: items ``[h, sqrt(M²-|h|²)]``, others ``[h, 0]``; returns ``M``."""
+    item = emb["item"].astype(np.float64)
+    norms = np.linalg.norm(item, axis=1)
+    m = float(norms.max()) if len(norms) else 1.0
+    out = {
+        "item": np.hstack([item, np.sqrt(np.maximum(m * m - norms**2, 0.0))[:, None]]),
+    }
+    for t, v in emb.items():
+        if t != "item":
+            out[t] = np.hstack([v.astype(np.float64), np.zeros((len(v), 1))])
+    return {t: v.astype(np.float32) for t, v in out.items()}, m
+
+
+def _edge_rows(
+    maps: IdMaps, index: np.ndarray, score: np.ndarray, src: str, dst: str
+) -> list[dict[str, Any]]:
+    rows, cols = np.nonzero(index >= 0)
+    s_keys = maps.key(src, rows)
+    d_keys = maps.key(dst, index[rows, cols])
+    return [
+        {"s": str(a), "d": str(b), "score": float(c), "rank": int(r) + 1}
+        for a, b, c, r in zip(s_keys, d_keys, score[rows, cols], cols, strict=True)
+    ]
+
+
+def _delete_run_edges(store: GraphStore, run_id: str) -> int:
+    deleted = 0
+    for rel in (RelType.INTERESTED_IN, RelType.CO_INTEREST, RelType.SIMILAR_TO):
+        c = store.write_autocommit(
+            f"MATCH ()-[x:{rel.value}]->() WHERE x.run_id = $run "
+            "CALL (x) { DELETE x } IN TRANSACTIONS OF 10000 ROWS",
+            {"run": run_id},
+            op="writeback.delete_edges",
+        )
+        deleted += c.get("relationships_deleted", 0)
+    return deleted
+
+
+def _run_properties(folder: Path, run_id: str) -> dict[str, Any]:
+    config = json.loads((folder / "config.json").read_text())
+    metrics = config.get("metrics", {})
+    export = config.get("export", {})
+    flat = {
+        f"metric_{k.replace('@', '_at_')}": v
+        for k, v in metrics.items()
+        if isinstance(v, int | float) and not isinstance(v, bool)
+    }
+    return {
+        "params": json.dumps(config.get("hyperparameters", {}), sort_keys=True),
+        "metrics": json.dumps(metrics, sort_keys=True, default=str),
+        **flat,
+        "text_model": config.get("text_model") or "",
+        "trained_at": config.get("created_at", ""),
+        "watermark": export.get("created_at", ""),
+        "export_counts": json.dumps(export.get("counts", {}), sort_keys=True),
+        "model": "hetero-gat",
+    }
+
+
+def writeback(
+    store: GraphStore,
+    folder: Path,
+    *,
+    keep_runs: int = 2,
+    batch_size: int = 5000,
+    progress: bool | None = None,
+) -> WritebackReport:
+    """Write the run in ``folder`` (a ``train`` output) into the graph; see the module doc.
+
+    Raises:
+        InputError: ``folder`` is not a complete training output, or ``keep_runs`` < 1.
+    """
+    folder = Path(folder)
+    if keep_runs < 1:
+        raise InputError("keep_runs must be at least 1 (the current run)")
+    missing = [n for n in ("run.json", "config.json", "inference.pt") if not (folder / n).exists()]
+    if missing:
+        raise InputError(
+            f"{folder}: missing {', '.join(missing)}; write back a folder made by "
+            "`interestgraph train`"
+        )
+    run_id = json.loads((folder / "run.json").read_text())["run_id"]
+    inference = Inference.load(folder / "inference.pt")
+    node_types = [t for t in LABELS if t in inference.embeddings]
+    maps = IdMaps.load(folder, node_types)
+    for t in node_types:
+        if maps.num_nodes(t) != len(inference.embeddings[t]):
+            raise InputError(f"{folder}: ids_{t}.parquet and inference.pt disagree in size")
+    began = time.perf_counter()
+    disable = None if progress is None else not progress
+
+    existing = store.read(
+        "MATCH (r:ModelRun {run_id: $run}) RETURN r.status AS status, r.slot AS slot",
+        {"run": run_id},
+        op="writeback.lookup",
+    )
+    cur = current_run(store)
+    if existing and existing[0]["status"] == "complete":
+        return WritebackReport(run_id, int(existing[0]["slot"]), skipped=True)
+    resumed = bool(existing)
+    # never the current run's slot (even when resuming after another run became current)
+    slot = 0 if cur is None else 1 - int(cur["slot"])
+    report = WritebackReport(run_id, slot, resumed=resumed)
+    prop = embedding_property(slot)
+
+    # No relationship index on run_id: the planner would pick it for the serving
+    # queries' per-row run filters (100× slower); deletion scans the type instead.
+    store.write(
+        "MERGE (r:ModelRun {run_id: $run}) "
+        "ON CREATE SET r.created_at = datetime(), r.current = false "
+        "SET r += $props, r.slot = $slot, r.status = 'writing'",
+        {"run": run_id, "slot": slot, "props": _run_properties(folder, run_id)},
+        op="writeback.run",
+    )
+    if resumed:
+        _delete_run_edges(store, run_id)
+
+    vectors, m = _augment(inference.embeddings)
+    t0 = time.perf_counter()
+    for t in node_types:
+        lbl = LABELS[t]
+        ensure_vector_index(store, lbl, prop, vectors[t].shape[1], quantized=False)
+        query = (
+            f"UNWIND $rows AS row MATCH (n:{lbl.value} {{{KEYS[lbl]}: row.id}}) "
+            "CALL db.create.setNodeVectorProperty(n, $prop, row.v)"
+        )
+        with tqdm(total=len(vectors[t]), desc=f"embeddings {lbl.value}", disable=disable) as bar:
+            stats = store.write_batches(
+                query,
+                _rows_of_vectors(maps.keys[t], vectors[t]),
+                op=f"writeback.embedding.{t}",
+                params={"prop": prop},
+                batch_size=batch_size,
+                progress=bar.update,
+            )
+        report.embeddings[lbl.value] = stats.rows
+    report.seconds["embeddings"] = time.perf_counter() - t0
+
+    t0 = time.perf_counter()
+    for name, (rel, src, dst) in INFERRED.items():
+        if name not in inference.lists or src not in maps.keys or dst not in maps.keys:
+            continue
+        tk = inference.lists[name]
+        rows = _edge_rows(maps, tk.index, tk.score, src, dst)
+        ls, ld = LABELS[src], LABELS[dst]
+        query = (
+            f"UNWIND $rows AS row MATCH (a:{ls.value} {{{KEYS[ls]}: row.s}}) "
+            f"MATCH (b:{ld.value} {{{KEYS[ld]}: row.d}}) "
+            f"CREATE (a)-[:{rel.value} {{run_id: $run, score: row.score, rank: row.rank}}]->(b)"
+        )
+        with tqdm(total=len(rows), desc=rel.value, disable=disable) as bar:
+            stats = store.write_batches(
+                query,
+                rows,
+                op=f"writeback.edges.{rel.value}",
+                params={"run": run_id},
+                batch_size=batch_size,
+                progress=bar.update,
+            )
+        report.edges[rel.value] = stats.counters.get("relationships_created", 0)
+    report.seconds["edges"] = time.perf_counter() - t0
+
+    # the switch: one transaction, readers see the old run or the new one, never both
+    store.write(
+        "MATCH (r:ModelRun {run_id: $run}) "
+        "OPTIONAL MATCH (o:ModelRun {current: true}) WHERE o <> r "
+        "SET o.current = false "
+        "WITH DISTINCT r "
+        "SET r.current = true, r.status = 'complete', r.completed_at = datetime(), "
+        "r.item_norm_max = $m, r.dim = $dim",
+        {"run": run_id, "m": m, "dim": int(vectors["user"].shape[1] - 1)},
+        op="writeback.switch",
+    )
+    report.removed_runs = _prune(store, keep_runs)
+    report.seconds["total"] = time.perf_counter() - began
+    log.info("write-back %s: slot %d, %s", run_id, slot, report.edges)
+    return report
+
+
+def _prune(store: GraphStore, keep_runs: int) -> list[str]:
+    """Delete the edges and nodes of complete runs beyond the newest ``keep_runs``."""
+    rows = store.read(
+        "MATCH (r:ModelRun) WHERE r.status = 'complete' "
+        "RETURN r.run_id AS run ORDER BY r.current DESC, r.completed_at DESC",
+        op="writeback.runs",
+    )
+    old = [r["run"] for r in rows[keep_runs:]]
+    for run in old:
+        _delete_run_edges(store, run)
+        store.write(
+            "MATCH (r:ModelRun {run_id: $run}) WHERE NOT r.current DETACH DELETE r",
+            {"run": run},
+            op="writeback.prune",
+        )
+    return old
