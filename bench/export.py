@@ -34,6 +34,7 @@ import pandas as pd
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "bench"))
 
+from _common import prepare  # noqa: E402  (sibling benchmark module)
 from ingest import _block_rust, _settings  # noqa: E402  (sibling benchmark script)
 
 _EDGES = {
@@ -138,24 +139,6 @@ def topology(store) -> dict:
         edges, secs = min(runs, key=lambda r: r[1])
         out[name] = {"edges": edges, "seconds": round(secs, 3), "edges_per_s": round(edges / secs)}
     return out
-
-
-def prepare(store, dataset: str, size: int) -> None:
-    """Load the dataset and its embeddings unless already there."""
-    from interestgraph.datasets import load_dataset
-    from interestgraph.embedding import TextEncoder, embed_graph_text
-    from interestgraph.ingest import ingest
-
-    settings = _settings()
-    ds = load_dataset(dataset, settings.datasets_dir, size=size, seed=1)
-    users = store.read("MATCH (u:User) RETURN count(u) AS n")[0]["n"]
-    if users != len(ds.tables["users"].frame):
-        store.write_autocommit(
-            "MATCH ()-[r]->() CALL (r) { DELETE r } IN TRANSACTIONS OF 50000 ROWS"
-        )
-        store.write_autocommit("MATCH (n) CALL (n) { DELETE n } IN TRANSACTIONS OF 50000 ROWS")
-        ingest(store, ds.tables, progress=False)
-    embed_graph_text(store, TextEncoder(), progress=False)
 
 
 def main() -> None:

@@ -75,6 +75,7 @@ def _check_k(k: int) -> int:
 # embeddings of the users and topics it follows (cold start), else null.
 _QUERY_VECTOR = """
 MATCH (r:ModelRun {current: true})
+WITH r ORDER BY r.completed_at DESC LIMIT 1
 OPTIONAL MATCH (u:User {user_id: $user})
 WITH r, u, 'embedding_' + toString(r.slot) AS prop
 CALL (u, prop) {
@@ -205,6 +206,10 @@ class InterestGraph:
             _check_id("topic", topic)
         params = {"user": user_id, "k": k, "exclude": exclude_purchased, "topic": topic}
         rows = self.store.read(_RECOMMEND, params, op="api.recommend")
+        if not rows:
+            # Read committed: a statement racing the run switch can miss both runs' flag
+            # (LIMIT 1 above covers seeing both); ask once more before falling back.
+            rows = self.store.read(_RECOMMEND, params, op="api.recommend")
         if rows:
             return [self._recommendation(r) for r in rows]
         rows = self.store.read(_POPULAR, params, op="api.recommend.popular")
@@ -424,8 +429,7 @@ class InterestGraph:
         if run is None:
             return 0
         prop = f"embedding_{int(run['slot'])}"
-        counters = self.store.write(
-            """
+        query = """
             MATCH (r:ModelRun {current: true})
             MATCH (i:Item) WHERE i[$prop] IS NULL AND i.text_embedding IS NOT NULL
             CALL (i) {
@@ -445,8 +449,10 @@ class InterestGraph:
                  AS v
             CALL db.create.setNodeVectorProperty(i, $prop, v)
             RETURN count(i) AS n
-            """,
-            {"prop": prop, "n": neighbours},
+            """
+        rows = self.store.execute(
+            lambda tx: tx.run(query, prop=prop, n=neighbours).data(),
             op="api.embed_new_items",
+            access="write",
         )
-        return counters.get("properties_set", 0)
+        return int(rows[0]["n"]) if rows else 0

@@ -65,6 +65,9 @@ class GATConfig:
     patience: int = 4
     eval_every: int = 3
     fanout: list[int] = field(default_factory=list)  # empty: full graph
+    #: side relations to pass messages along besides purchases (``follows``, ``has_topic``);
+    #: ``None``: all of the export's
+    relations: list[str] | None = None
     inference_batch: int = 4096
 
     @classmethod
@@ -74,16 +77,25 @@ class GATConfig:
         return cls(**{k: v for k, v in values.items() if k in known})
 
 
+def side_edge_types(data: HeteroData, relations: list[str] | None = None) -> list[EdgeType]:
+    """The export's edge types other than purchases, optionally only ``relations``."""
+    keep = None if relations is None else {r for r in relations} | {f"rev_{r}" for r in relations}
+    return [
+        et
+        for et in data.edge_types
+        if et not in (PURCHASED, REV_PURCHASED) and (keep is None or et[1] in keep)
+    ]
+
+
 def training_graph(
-    data: HeteroData, train: Interactions | None = None
+    data: HeteroData, train: Interactions | None = None, relations: list[str] | None = None
 ) -> tuple[dict[str, torch.Tensor], dict[EdgeType, torch.Tensor]]:
     """Features and edges for message passing, with purchases limited to ``train``.
 
-    ``train=None`` keeps every purchase of the export (inference after training).
+    ``train=None`` keeps every purchase of the export (inference after training);
+    ``relations`` limits the side relations (see :class:`GATConfig`).
     """
-    edges = {
-        et: data[et].edge_index for et in data.edge_types if et not in (PURCHASED, REV_PURCHASED)
-    }
+    edges = {et: data[et].edge_index for et in side_edge_types(data, relations)}
     if train is None:
         pairs = data[PURCHASED].edge_index
     else:
@@ -130,7 +142,7 @@ class GATRec(_Trained):
     def graph_meta(self) -> dict[str, Any]:
         """Node counts, feature widths and edge types the model is built for."""
         d = self.data
-        edge_types = [et for et in d.edge_types if et not in (PURCHASED, REV_PURCHASED)]
+        edge_types = side_edge_types(d, self.config.relations)
         return {
             "num_nodes": {t: int(d[t].num_nodes) for t in d.node_types},
             "in_dims": {t: int(d[t].x.shape[1]) for t in d.node_types if "x" in d[t]},
@@ -158,7 +170,7 @@ class GATRec(_Trained):
 
     def use_graph(self, train: Interactions | None = None) -> None:
         """Set the message-passing graph (``None``: all purchases) and drop cached output."""
-        x, edges = training_graph(self.data, train)
+        x, edges = training_graph(self.data, train, self.config.relations)
         self.x = {t: v.to(self.device) for t, v in x.items()}
         self.edges = {et: v.to(self.device) for et, v in edges.items()}
         self.sampler = None

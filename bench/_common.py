@@ -1,0 +1,37 @@
+"""Shared by the benchmarks: the bench server's settings and dataset preparation."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def bench_settings():
+    """Settings of the benchmark server: ``.bench/home``, ports 27687/27474."""
+    from interestgraph.config import Settings
+
+    return Settings.from_env(
+        {k: v for k, v in os.environ.items() if not k.startswith("NEO4J_")},
+        home=ROOT / ".bench" / "home",
+        bolt_port=27687,
+        http_port=27474,
+    )
+
+
+def prepare(store, dataset: str, size: int) -> None:
+    """Load ``dataset`` (and its text embeddings) unless the graph already holds it."""
+    from interestgraph.datasets import load_dataset
+    from interestgraph.embedding import TextEncoder, embed_graph_text
+    from interestgraph.ingest import ingest
+
+    ds = load_dataset(dataset, bench_settings().datasets_dir, size=size, seed=1)
+    users = store.read("MATCH (u:User) RETURN count(u) AS n")[0]["n"]
+    if users != len(ds.tables["users"].frame):
+        store.write_autocommit(
+            "MATCH ()-[r]->() CALL (r) { DELETE r } IN TRANSACTIONS OF 50000 ROWS"
+        )
+        store.write_autocommit("MATCH (n) CALL (n) { DELETE n } IN TRANSACTIONS OF 50000 ROWS")
+        ingest(store, ds.tables, progress=False)
+    embed_graph_text(store, TextEncoder(), progress=False)
