@@ -27,6 +27,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "bench"))
+from _common import bench_settings  # noqa: E402  (sibling benchmark module)
 
 
 def _block_rust() -> None:
@@ -35,14 +37,7 @@ def _block_rust() -> None:
 
 
 def _settings():
-    from interestgraph.config import Settings
-
-    return Settings.from_env(
-        {k: v for k, v in os.environ.items() if not k.startswith("NEO4J_")},
-        home=ROOT / ".bench" / "home",
-        bolt_port=27687,
-        http_port=27474,
-    )
+    return bench_settings()
 
 
 def _wipe(store) -> None:

@@ -23,6 +23,7 @@ from __future__ import annotations
 import argparse
 import math
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -71,29 +72,25 @@ def train_of(data: HeteroData) -> Interactions:
     return Interactions(u, i, data["user"].num_nodes, data["item"].num_nodes)
 
 
-def time_gat(data: HeteroData, device: str, steps: int, fanout: list[int]) -> float:
-    """Seconds per GAT training step (median of ``steps`` after one warm-up)."""
-    rec = GATRec(data, device=device, fanout=fanout)
-    rec.use_graph(train_of(data))
-    opt = torch.optim.Adam(rec.model.parameters(), lr=1e-3)
+def timed_steps(
+    loss_of: Callable[[np.ndarray, np.ndarray], torch.Tensor],
+    opt: torch.optim.Optimizer,
+    train: Interactions,
+    device: str,
+    steps: int,
+) -> float:
+    """Median seconds of ``steps`` BPR steps (after one warm-up): loss, backward, Adam.
+
+    ``loss_of(positive_rows, negative_items)`` builds the loss of one batch.
+    """
     rng = np.random.default_rng(0)
-    train = train_of(data)
     times = []
     for s in range(steps + 1):
         idx = rng.integers(0, len(train.users), BATCH)
-        u = torch.from_numpy(train.users[idx]).to(rec.device)
-        pos = torch.from_numpy(train.items[idx]).to(rec.device)
-        neg = torch.from_numpy(rng.integers(0, train.num_items, BATCH)).to(rec.device)
+        neg = rng.integers(0, train.num_items, BATCH)
         _sync(device)
         t0 = time.perf_counter()
-        h, rows = rec._encode({"user": u, "item": torch.cat([pos, neg])})
-        hu = h["user"][rows("user", u)]
-        loss = bpr_loss(
-            (hu * h["item"][rows("item", pos)]).sum(-1),
-            (hu * h["item"][rows("item", neg)]).sum(-1),
-            hu.new_zeros(()),
-            0.0,
-        )
+        loss = loss_of(idx, neg)
         opt.zero_grad()
         loss.backward()
         opt.step()
@@ -101,6 +98,27 @@ def time_gat(data: HeteroData, device: str, steps: int, fanout: list[int]) -> fl
         if s:
             times.append(time.perf_counter() - t0)
     return float(np.median(times))
+
+
+def time_gat(data: HeteroData, device: str, steps: int, fanout: list[int]) -> float:
+    """Seconds per GAT training step (full graph, or mini-batch with ``fanout``)."""
+    rec = GATRec(data, device=device, fanout=fanout)
+    train = train_of(data)
+    rec.use_graph(train)
+    users = torch.from_numpy(train.users).to(rec.device)
+    items = torch.from_numpy(train.items).to(rec.device)
+
+    def loss_of(idx: np.ndarray, neg_np: np.ndarray) -> torch.Tensor:
+        i = torch.from_numpy(idx).to(rec.device)
+        u, pos = users[i], items[i]
+        neg = torch.from_numpy(neg_np).to(rec.device)
+        h, rows = rec._encode({"user": u, "item": torch.cat([pos, neg])})
+        hu = h["user"][rows("user", u)]
+        pos_s = (hu * h["item"][rows("item", pos)]).sum(-1)
+        return bpr_loss(pos_s, (hu * h["item"][rows("item", neg)]).sum(-1), hu.new_zeros(()), 0)
+
+    opt = torch.optim.Adam(rec.model.parameters(), lr=1e-3)
+    return timed_steps(loss_of, opt, train, device, steps)
 
 
 def time_lightgcn(data: HeteroData, device: str, steps: int) -> float:
@@ -109,30 +127,21 @@ def time_lightgcn(data: HeteroData, device: str, steps: int) -> float:
 
     train = train_of(data)
     nu = train.num_users
-    u = torch.from_numpy(train.users)
-    i = torch.from_numpy(train.items) + nu
-    ei = torch.cat([torch.stack([u, i]), torch.stack([i, u])], 1).to(device)
+    u = torch.from_numpy(train.users).to(device)
+    i = torch.from_numpy(train.items).to(device) + nu
+    ei = torch.cat([torch.stack([u, i]), torch.stack([i, u])], 1)
     model = LightGCN(nu + train.num_items, 64, 2).to(device)
-    opt = torch.optim.Adam(model.parameters(), lr=1e-3)
-    rng = np.random.default_rng(0)
-    times = []
-    for s in range(steps + 1):
-        idx = torch.from_numpy(rng.integers(0, len(train.users), BATCH)).to(device)
-        neg = torch.from_numpy(rng.integers(0, train.num_items, BATCH) + nu).to(device)
-        _sync(device)
-        t0 = time.perf_counter()
+
+    def loss_of(idx: np.ndarray, neg_np: np.ndarray) -> torch.Tensor:
         emb = model.get_embedding(ei)
-        bu, bp = u.to(device)[idx], i.to(device)[idx]
-        loss = bpr_loss(
-            (emb[bu] * emb[bp]).sum(-1), (emb[bu] * emb[neg]).sum(-1), emb.new_zeros(()), 0.0
-        )
-        opt.zero_grad()
-        loss.backward()
-        opt.step()
-        _sync(device)
-        if s:
-            times.append(time.perf_counter() - t0)
-    return float(np.median(times))
+        b = torch.from_numpy(idx).to(device)
+        neg = torch.from_numpy(neg_np).to(device) + nu
+        bu, bp = u[b], i[b]
+        pos_s = (emb[bu] * emb[bp]).sum(-1)
+        return bpr_loss(pos_s, (emb[bu] * emb[neg]).sum(-1), emb.new_zeros(()), 0.0)
+
+    opt = torch.optim.Adam(model.parameters(), lr=1e-3)
+    return timed_steps(loss_of, opt, train, device, steps)
 
 
 def _sync(device: str) -> None:

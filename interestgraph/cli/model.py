@@ -7,19 +7,24 @@ from pathlib import Path
 import click
 
 from interestgraph.cli.app import cli
-from interestgraph.cli.common import format_option, get_settings, handle_errors
+from interestgraph.cli.common import F, format_option, get_settings, handle_errors
 from interestgraph.output import render
+
+
+def export_option(fn: F) -> F:
+    """Shared ``--export DIR`` option (an existing export folder)."""
+    return click.option(
+        "--export",
+        "export_dir",
+        required=True,
+        type=click.Path(file_okay=False, exists=True, path_type=Path),
+        help="An export folder (`interestgraph export --out DIR`).",
+    )(fn)
 
 
 # -- evaluate ----------------------------------------------------------------------------
 @cli.command()
-@click.option(
-    "--export",
-    "export_dir",
-    required=True,
-    type=click.Path(file_okay=False, exists=True, path_type=Path),
-    help="An export folder (`interestgraph export --out DIR`).",
-)
+@export_option
 @click.option(
     "--protocol",
     type=click.Choice(["random", "temporal"]),
@@ -89,13 +94,7 @@ def _fanout(value: str | None) -> list[int]:
 
 
 @cli.command()
-@click.option(
-    "--export",
-    "export_dir",
-    required=True,
-    type=click.Path(file_okay=False, exists=True, path_type=Path),
-    help="An export folder (`interestgraph export --out DIR`).",
-)
+@export_option
 @click.option(
     "--out",
     type=click.Path(file_okay=False, path_type=Path),

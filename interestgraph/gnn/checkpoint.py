@@ -11,7 +11,6 @@ matches (same node counts and edge types); anything else is a clear error.
 from __future__ import annotations
 
 import json
-import platform
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -22,23 +21,11 @@ from torch_geometric.data import HeteroData
 from interestgraph.errors import InputError
 from interestgraph.gnn.curve import write_curve
 from interestgraph.gnn.train import GATConfig, GATRec
+from interestgraph.provenance import library_versions
 
 __all__ = ["load_checkpoint", "read_config", "save_checkpoint"]
 
 _FORMAT = "interestgraph-gat/1"
-
-
-def _versions() -> dict[str, str]:
-    import torch_geometric
-
-    from interestgraph import __version__
-
-    return {
-        "interestgraph": __version__,
-        "torch": torch.__version__,
-        "torch_geometric": torch_geometric.__version__,
-        "python": platform.python_version(),
-    }
 
 
 def save_checkpoint(
@@ -66,7 +53,7 @@ def save_checkpoint(
         "device": str(rec.device),
         "history": rec.history,
         "metrics": metrics or {},
-        "versions": _versions(),
+        "versions": library_versions(),
     }
     (folder / "config.json").write_text(json.dumps(config, indent=2, default=str))
     write_curve(rec.history, folder / "curve.svg")

@@ -28,9 +28,22 @@ import torch
 from torch import nn
 from torch_geometric.nn import GATConv, HeteroConv
 
-__all__ = ["HeteroGATEncoder", "NormalizedGATConv", "dot_scores"]
+__all__ = ["HeteroGATEncoder", "NormalizedGATConv", "dot_scores", "gat_conv"]
 
 EdgeType = tuple[str, str, str]
+
+
+def gat_conv(hidden: int, heads: int, dropout: float, bias: bool = True) -> GATConv:
+    """``GATConv((hidden, hidden) → hidden)``, heads averaged, no self-loops (bipartite)."""
+    return GATConv(
+        (hidden, hidden),
+        hidden,
+        heads=heads,
+        concat=False,
+        add_self_loops=False,
+        dropout=dropout,
+        bias=bias,
+    )
 
 
 class NormalizedGATConv(nn.Module):
@@ -47,15 +60,7 @@ class NormalizedGATConv(nn.Module):
 
     def __init__(self, hidden: int, heads: int, dropout: float) -> None:
         super().__init__()
-        self.conv = GATConv(
-            (hidden, hidden),
-            hidden,
-            heads=heads,
-            concat=False,
-            add_self_loops=False,
-            dropout=dropout,
-            bias=False,
-        )
+        self.conv = gat_conv(hidden, heads, dropout, bias=False)
         with torch.no_grad():
             self.conv.lin_src.weight.copy_(torch.eye(hidden).repeat(heads, 1))
             if self.conv.lin_dst is not self.conv.lin_src:
@@ -118,14 +123,7 @@ class HeteroGATEncoder(nn.Module):
                 {
                     et: NormalizedGATConv(hidden, heads, dropout)
                     if normalize
-                    else GATConv(
-                        (hidden, hidden),
-                        hidden,
-                        heads=heads,
-                        concat=False,
-                        add_self_loops=False,
-                        dropout=dropout,
-                    )
+                    else gat_conv(hidden, heads, dropout)
                     for et in edge_types
                 },
                 aggr="sum",

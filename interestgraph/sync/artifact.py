@@ -8,7 +8,6 @@ maps) and ``meta.json`` (counts, selection, text model and dimension, library ve
 from __future__ import annotations
 
 import json
-import platform
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -17,27 +16,13 @@ import torch
 from torch_geometric.data import HeteroData
 
 from interestgraph.errors import InputError
+from interestgraph.provenance import library_versions
 from interestgraph.sync.export import ExportInfo
 from interestgraph.sync.idmaps import IdMaps
 
 __all__ = ["load_export", "save_export"]
 
 _FORMAT = "interestgraph-export/1"
-
-
-def _versions() -> dict[str, str]:
-    import neo4j
-    import torch_geometric
-
-    from interestgraph import __version__
-
-    return {
-        "interestgraph": __version__,
-        "torch": torch.__version__,
-        "torch_geometric": torch_geometric.__version__,
-        "neo4j_driver": neo4j.__version__,
-        "python": platform.python_version(),
-    }
 
 
 def save_export(folder: Path, data: HeteroData, maps: IdMaps, info: ExportInfo) -> Path:
@@ -61,7 +46,7 @@ def save_export(folder: Path, data: HeteroData, maps: IdMaps, info: ExportInfo) 
         "created_at": datetime.now(UTC).isoformat(timespec="seconds"),
         "node_types": list(data.node_types),
         "edge_types": [list(e) for e in data.edge_types],
-        "versions": _versions(),
+        "versions": library_versions(),
         **info.as_dict(),
     }
     (folder / "meta.json").write_text(json.dumps(meta, indent=2))
