@@ -17,7 +17,9 @@ What is written for run ``R`` (from a training folder: ``inference.pt``, ``ids_*
 Atomic switch, double-buffered: a new run writes into the slot the current run does not
 use and tags its edges with its own ``run_id``, so readers, which always go through
 ``(:ModelRun {current: true})``, keep seeing the old run's complete data while the new one
-is written. One transaction then moves ``current`` to the new run. Afterwards only the
+is written (the free slot's index is dropped, its old values cleared, the new vectors written
+and the index rebuilt and awaited before the switch). One transaction then moves
+``current`` to the new run. Afterwards only the
 last ``keep_runs`` runs' edges are kept (default 2; embeddings: current and previous).
 
 Idempotent: a run that is ``complete`` is not written again. A run left ``writing`` by a
@@ -40,7 +42,13 @@ from tqdm.auto import tqdm
 from interestgraph.errors import InputError
 from interestgraph.gnn.infer import Inference
 from interestgraph.graphstore import GraphStore
-from interestgraph.graphstore.schema import KEYS, Label, RelType, ensure_vector_index
+from interestgraph.graphstore.schema import (
+    KEYS,
+    Label,
+    RelType,
+    ensure_vector_index,
+    vector_index_name,
+)
 from interestgraph.sync.idmaps import IdMaps
 
 __all__ = ["INFERRED", "SLOTS", "WritebackReport", "current_run", "embedding_property", "writeback"]
@@ -232,7 +240,15 @@ def writeback(
     t0 = time.perf_counter()
     for t in node_types:
         lbl = LABELS[t]
-        ensure_vector_index(store, lbl, prop, vectors[t].shape[1], quantized=False)
+        # The slot is not serving: drop its index (bulk-built again below, much faster than
+        # per-vector inserts) and clear values left by the run two switches ago, so nodes
+        # this export does not know (e.g. users added since) fall back to cold start.
+        store.write(f"DROP INDEX {vector_index_name(lbl, prop)} IF EXISTS", op="writeback.drop")
+        store.write_autocommit(
+            f"MATCH (n:{lbl.value}) WHERE n.{prop} IS NOT NULL "
+            f"CALL (n) {{ REMOVE n.{prop} }} IN TRANSACTIONS OF 10000 ROWS",
+            op="writeback.clear_slot",
+        )
         query = (
             f"UNWIND $rows AS row MATCH (n:{lbl.value} {{{KEYS[lbl]}: row.id}}) "
             "CALL db.create.setNodeVectorProperty(n, $prop, row.v)"
@@ -247,6 +263,7 @@ def writeback(
                 progress=bar.update,
             )
         report.embeddings[lbl.value] = stats.rows
+        ensure_vector_index(store, lbl, prop, vectors[t].shape[1], quantized=False)
     report.seconds["embeddings"] = time.perf_counter() - t0
 
     t0 = time.perf_counter()
@@ -272,6 +289,10 @@ def writeback(
             )
         report.edges[rel.value] = stats.counters.get("relationships_created", 0)
     report.seconds["edges"] = time.perf_counter() - t0
+
+    t0 = time.perf_counter()
+    store.write_autocommit("CALL db.awaitIndexes($s)", {"s": 3600}, op="writeback.await_index")
+    report.seconds["index_wait"] = time.perf_counter() - t0
 
     # the switch: one transaction, readers see the old run or the new one, never both
     store.write(
