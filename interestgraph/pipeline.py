@@ -54,6 +54,7 @@ def run_pipeline(
     from interestgraph.gnn.train import GATConfig
     from interestgraph.graphstore import GraphStore, LocalServer
     from interestgraph.graphstore.schema import ensure_schema
+    from interestgraph.graphstore.stats import graph_stats
     from interestgraph.ingest import ingest
     from interestgraph.sync import export_graph, save_export
     from interestgraph.sync.writeback import writeback
@@ -125,6 +126,7 @@ def run_pipeline(
         for row in busiest:
             res.samples[row["id"]] = [r.as_dict() for r in ig.recommend(row["id"], k=3)]
         lap("recommend")
+        counts = {r["name"]: r["count"] for r in graph_stats(store) if r["count"]}
     res.summary = {
         "server": info["agent"],
         "address": info["address"],
@@ -132,11 +134,13 @@ def run_pipeline(
         "rows_written": report.rows_written,
         "problems": len(report.problems),
         "texts_encoded": sum(embedded.encoded.values()),
+        "texts_unchanged": sum(embedded.skipped.values()),
         "export": str(export_dir),
         "run_id": trained.run_id,
         "epochs": trained.epochs,
         "model_folder": str(trained.folder),
         "edges_written_back": sum(wb.edges.values()),
         "writeback_skipped": wb.skipped,
+        **counts,
     }
     return res

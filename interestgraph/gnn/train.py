@@ -56,6 +56,7 @@ class GATConfig:
     activation: bool = False
     residual: bool = False
     normalize: bool = True
+    use_text: bool = True  # False: id embeddings only (text features ignored)
     epochs: int = 100
     lr: float = 2e-3
     weight_decay: float = 1e-4
@@ -145,7 +146,11 @@ class GATRec(_Trained):
         edge_types = side_edge_types(d, self.config.relations)
         return {
             "num_nodes": {t: int(d[t].num_nodes) for t in d.node_types},
-            "in_dims": {t: int(d[t].x.shape[1]) for t in d.node_types if "x" in d[t]},
+            "in_dims": {
+                t: int(d[t].x.shape[1])
+                for t in d.node_types
+                if "x" in d[t] and self.config.use_text
+            },
             "edge_types": [list(et) for et in [*edge_types, PURCHASED, REV_PURCHASED]],
         }
 

@@ -26,21 +26,28 @@ def test_status_and_pipeline_on_the_running_server(neo4j_server, store):
     assert res.exit_code == 0, res.output
     assert json.loads(res.stdout)["running"] is True
 
-    res = runner.invoke(cli, ["-q", "pipeline", "--size", "2000", "--format", "json"], env=env)
+    args = ["-q", "pipeline", "--size", "2000", "--epochs", "3", "--format", "json"]
+    res = runner.invoke(cli, args, env=env)
     assert res.exit_code == 0, res.output
     out = json.loads(res.stdout)
     assert out["server"].startswith("Neo4j/5.26")
     assert out["User"] == 100 and out["Item"] == 200 and out["problems"] == 0
     assert out["browser"].endswith("/browser/")
-    again = json.loads(
-        runner.invoke(cli, ["-q", "pipeline", "--size", "2000", "--format", "json"], env=env).stdout
+    assert [m["model"] for m in out["metrics"]] == ["GAT", "MostPop", "ItemKNN"]
+    assert out["INTERESTED_IN"] == 100 * 10 and out["edges_written_back"] > 0
+    assert out["samples"] and all(
+        len(recs) == 3 and all(r["reasons"] for r in recs) for recs in out["samples"].values()
     )
+    again = json.loads(runner.invoke(cli, args, env=env).stdout)
     assert out["texts_encoded"] == 248 and out["texts_unchanged"] == 0  # 200 items, 48 topics
     assert again["texts_encoded"] == 0 and again["texts_unchanged"] == 248
-    volatile = {"ingest_seconds", "export_seconds", "texts_encoded", "texts_unchanged"}
+    assert again["run_id"] != out["run_id"]  # a re-run trains and switches to a new run
+    volatile = {"texts_encoded", "texts_unchanged", "run_id", "model_folder", "seconds"}
+    volatile |= {"metrics", "samples", "INTERESTED_IN", "CO_INTEREST", "SIMILAR_TO", "ModelRun"}
     assert {k: v for k, v in again.items() if k not in volatile} == {
         k: v for k, v in out.items() if k not in volatile
     }
+    assert again["INTERESTED_IN"] == 2 * out["INTERESTED_IN"]  # keep_runs=2: both runs kept
     from interestgraph.sync import load_export
 
     data, _, meta = load_export(out["export"])

@@ -256,6 +256,27 @@ def test_recommend_equals_brute_force_top_k_and_excludes_purchases(lastfm, runs)
         assert np.allclose([g.score for g in got], scores, rtol=1e-4, atol=1e-4)
         assert not set(maps.index("item", [g.item_id for g in got])) & set(bought[u])
         assert all(g.reasons for g in got)
+    # a topic filter: only that topic's items, the best of them by the same score
+    user = str(maps.keys["user"][0])
+    topic = store.read(
+        "MATCH (:User {user_id: $u})-[:PURCHASED]->(:Item)-[:HAS_TOPIC]->(t:Topic) "
+        "RETURN t.topic_id AS t, count(*) AS n ORDER BY n DESC LIMIT 1",
+        {"u": user},
+    )[0]["t"]
+    got = ig.recommend(user, k=5, topic=topic)
+    in_topic = {
+        r["i"]
+        for r in store.read(
+            "MATCH (i:Item)-[:HAS_TOPIC]->(:Topic {topic_id: $t}) RETURN i.item_id AS i",
+            {"t": topic},
+        )
+    }
+    want, _ = _brute_force(runs["a"], 0, [np.setdiff1d(
+        np.arange(data["item"].num_nodes),
+        np.setdiff1d(maps.index("item", sorted(in_topic)), bought[0]),
+    )])  # fmt: skip
+    assert got and {g.item_id for g in got} <= in_topic
+    assert [g.item_id for g in got] == list(maps.keys["item"][want[: len(got)]])
     # including purchases: the user's own items come back
     u = int(np.argmax([len(b) for b in bought]))
     got = ig.recommend(str(maps.keys["user"][u]), k=K, exclude_purchased=False)
