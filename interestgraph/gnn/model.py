@@ -58,13 +58,15 @@ class NormalizedGATConv(nn.Module):
     starts as the identity (no bias), so training starts from LightGCN's propagation.
     """
 
-    def __init__(self, hidden: int, heads: int, dropout: float) -> None:
+    def __init__(
+        self, hidden: int, heads: int, dropout: float, learn_transform: bool = True
+    ) -> None:
         super().__init__()
         self.conv = gat_conv(hidden, heads, dropout, bias=False)
         with torch.no_grad():
-            self.conv.lin_src.weight.copy_(torch.eye(hidden).repeat(heads, 1))
-            if self.conv.lin_dst is not self.conv.lin_src:
-                self.conv.lin_dst.weight.copy_(torch.eye(hidden).repeat(heads, 1))
+            for lin in {id(m): m for m in (self.conv.lin_src, self.conv.lin_dst)}.values():
+                lin.weight.copy_(torch.eye(hidden).repeat(heads, 1))
+                lin.weight.requires_grad_(learn_transform)
 
     def forward(
         self, x: torch.Tensor | tuple[torch.Tensor, torch.Tensor], edge_index: torch.Tensor
@@ -95,6 +97,8 @@ class HeteroGATEncoder(nn.Module):
         residual: Add each layer's input to its output.
         normalize: Symmetric degree normalisation around the attention
             (:class:`NormalizedGATConv`); off: plain ``GATConv``.
+        learn_transform: Train the per-relation linear maps (else they stay the identity
+            and only the attention is learned; normalised layers only).
     """
 
     def __init__(
@@ -109,6 +113,7 @@ class HeteroGATEncoder(nn.Module):
         activation: bool = False,
         residual: bool = False,
         normalize: bool = True,
+        learn_transform: bool = True,
     ) -> None:
         super().__init__()
         self.activation, self.residual = activation, residual
@@ -121,7 +126,7 @@ class HeteroGATEncoder(nn.Module):
         self.convs = nn.ModuleList(
             HeteroConv(
                 {
-                    et: NormalizedGATConv(hidden, heads, dropout)
+                    et: NormalizedGATConv(hidden, heads, dropout, learn_transform)
                     if normalize
                     else gat_conv(hidden, heads, dropout)
                     for et in edge_types

@@ -56,6 +56,7 @@ class GATConfig:
     activation: bool = False
     residual: bool = False
     normalize: bool = True
+    learn_transform: bool = True  # False: per-relation linear maps fixed at the identity
     use_text: bool = True  # False: id embeddings only (text features ignored)
     epochs: int = 100
     lr: float = 2e-3
@@ -168,6 +169,7 @@ class GATRec(_Trained):
             activation=c.activation,
             residual=c.residual,
             normalize=c.normalize,
+            learn_transform=c.learn_transform,
         ).to(self.device)
 
     def _autocast(self) -> torch.autocast:
