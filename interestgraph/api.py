@@ -183,10 +183,9 @@ class InterestGraph:
     # -- reads ---------------------------------------------------------------------------
     def current_run(self) -> dict[str, Any] | None:
         """Properties of the current ModelRun (``None`` before the first write-back)."""
-        rows = self.store.read(
-            "MATCH (r:ModelRun {current: true}) RETURN properties(r) AS r", op="api.run"
-        )
-        return rows[0]["r"] if rows else None
+        from interestgraph.sync.writeback import current_run
+
+        return current_run(self.store)
 
     def recommend(
         self,

@@ -22,16 +22,21 @@ def export_option(fn: F) -> F:
     )(fn)
 
 
+def protocol_option(fn: F) -> F:
+    """Shared ``--protocol random|temporal`` option (the split)."""
+    return click.option(
+        "--protocol",
+        type=click.Choice(["random", "temporal"]),
+        default="random",
+        show_default=True,
+        help="random: per-user 80/10/10; temporal: each user's last 10% by time is test.",
+    )(fn)
+
+
 # -- evaluate ----------------------------------------------------------------------------
 @cli.command()
 @export_option
-@click.option(
-    "--protocol",
-    type=click.Choice(["random", "temporal"]),
-    default="random",
-    show_default=True,
-    help="random: per-user 80/10/10; temporal: last 10% by time.",
-)
+@protocol_option
 @click.option(
     "--models",
     default="MostPop,ItemKNN,BPR-MF,LightGCN",
@@ -100,13 +105,7 @@ def _fanout(value: str | None) -> list[int]:
     type=click.Path(file_okay=False, path_type=Path),
     help="Checkpoint folder (default HOME/models/RUN_ID).",
 )
-@click.option(
-    "--protocol",
-    type=click.Choice(["random", "temporal"]),
-    default="random",
-    show_default=True,
-    help="Split used for early stopping and the reported test metrics.",
-)
+@protocol_option
 @click.option("--epochs", type=click.IntRange(min=1), help="Maximum epochs (default 100).")
 @click.option("--hidden", type=click.IntRange(min=1), help="Embedding width (default 64).")
 @click.option("--heads", type=click.IntRange(min=1), help="Attention heads (default 1).")

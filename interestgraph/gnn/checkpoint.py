@@ -11,6 +11,7 @@ matches (same node counts and edge types); anything else is a clear error.
 from __future__ import annotations
 
 import json
+from dataclasses import asdict
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -46,7 +47,7 @@ def save_checkpoint(
     config = {
         "format": _FORMAT,
         "created_at": datetime.now(UTC).isoformat(timespec="seconds"),
-        "hyperparameters": rec.config.__dict__,
+        "hyperparameters": asdict(rec.config),
         "graph": rec.graph_meta(),
         "export": export,
         "text_model": export.get("text_model"),

@@ -29,6 +29,7 @@ class Subgraph:
 
     n_id: dict[str, torch.Tensor]
     edge_index: dict[EdgeType, torch.Tensor]
+    local: dict[str, torch.Tensor]  # per type: global id → local row (-1: not sampled)
 
     def num_edges(self) -> int:
         """Total sampled edges over all types."""
@@ -116,13 +117,11 @@ class NeighborSampler:
                 continue
             e = torch.unique(torch.cat(parts, dim=1), dim=1)
             edges[et] = torch.stack([local[et[0]][e[0]], local[et[2]][e[1]]])
-        return Subgraph(n_id, edges)
+        return Subgraph(n_id, edges, local)
 
     def local_index(self, sub: Subgraph, ntype: str, ids: torch.Tensor) -> torch.Tensor:
         """Local row of each global id in ``ids`` (all must be in ``sub.n_id[ntype]``)."""
-        m = torch.full((self.num_nodes[ntype],), -1, dtype=torch.long)
-        m[sub.n_id[ntype]] = torch.arange(len(sub.n_id[ntype]))
-        out = m[ids.cpu()]
+        out = sub.local[ntype][ids.cpu()]
         if (out < 0).any():
             raise ValueError(f"{int((out < 0).sum())} {ntype} ids are not in the subgraph")
         return out

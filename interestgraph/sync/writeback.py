@@ -158,7 +158,7 @@ def _delete_run_edges(store: GraphStore, run_id: str) -> int:
     return deleted
 
 
-def _run_properties(folder: Path, run_id: str) -> dict[str, Any]:
+def _run_properties(folder: Path) -> dict[str, Any]:
     config = json.loads((folder / "config.json").read_text())
     metrics = config.get("metrics", {})
     export = config.get("export", {})
@@ -231,7 +231,7 @@ def writeback(
         "MERGE (r:ModelRun {run_id: $run}) "
         "ON CREATE SET r.created_at = datetime(), r.current = false "
         "SET r += $props, r.slot = $slot, r.status = 'writing'",
-        {"run": run_id, "slot": slot, "props": _run_properties(folder, run_id)},
+        {"run": run_id, "slot": slot, "props": _run_properties(folder)},
         op="writeback.run",
     )
     if resumed:
