@@ -74,3 +74,8 @@ def pipeline(
 
         secret = password_file(Path(get_settings(ctx).home))
         click.echo(f"\nexplore the graph: {res.browser}  (user neo4j, password in {secret})")
+        click.echo(
+            "explorer page and HTTP API: `interestgraph serve`, then open "
+            "http://127.0.0.1:8000/#token=<token in HOME/api-token>; analyst queries: "
+            "`interestgraph query --list`"
+        )

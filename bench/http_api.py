@@ -2,7 +2,7 @@
 
 Usage::
 
-    .venv/bin/python bench/http.py [--calls 2000] [--concurrency 8] [--port 28080]
+    .venv/bin/python bench/http_api.py [--calls 2000] [--concurrency 8] [--port 28080]
 
 Uses the benchmark server in ``.bench/home`` (ports 27687/27474) with Last.fm loaded; when
 it holds no written-back run yet, a short GAT run is trained and written first. Starts
