@@ -50,5 +50,8 @@ def cli(ctx: click.Context, home: Path | None, verbose: int, quiet: bool) -> Non
         logger.addHandler(handler)
     logger.setLevel(level)
     logger.propagate = False
+    # The driver logs each retry of an unreachable server as a warning; our error says it
+    # once, with the fix. Show the driver's own log lines only with -v.
+    logging.getLogger("neo4j").setLevel(logging.WARNING if verbose else logging.ERROR)
     ctx.ensure_object(dict)
     ctx.obj["home"] = home

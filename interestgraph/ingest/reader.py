@@ -136,6 +136,22 @@ def _read_csv(name: str, path: Path, encoding: str) -> RawTable:
             )
         return RawTable(name, path.name, pd.DataFrame({"_line": []}), problems)
     header = [h.strip() for h in header]
+    if not clean_text and any(_BAD_BYTES.search(h) for h in header):
+        shown = (
+            ",".join(header).encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+        )
+        problems.append(
+            Problem(
+                name,
+                path.name,
+                1,
+                None,
+                shown[:200],
+                f"header line has bytes that are not valid {encoding}",
+                "re-save the file as UTF-8 with a plain header line of column names",
+            )
+        )
+        return RawTable(name, path.name, pd.DataFrame({"_line": []}), problems)
     dupes = sorted({h for h in header if header.count(h) > 1})
     if dupes:
         problems.append(

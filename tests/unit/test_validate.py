@@ -97,3 +97,12 @@ def test_folder_errors_say_what_is_expected(tmp_path):
     pd.DataFrame({"user_id": ["u1"]}).to_parquet(tmp_path / "users.parquet")
     with pytest.raises(InputError, match="given twice"):
         read_folder(tmp_path)
+
+
+def test_invalid_bytes_in_the_header_are_a_problem_not_a_crash(tmp_path):
+    # found by tests/integration/test_fuzz_ingest.py (pyarrow refused the surrogates)
+    folder = write_valid(tmp_path)
+    (folder / "users.csv").write_bytes(b"\x00\xc3(user_id\nu1\n")
+    clean = validate(read_folder(folder))
+    p = next(p for p in clean.problems if p.file == "users.csv")
+    assert p.line == 1 and "header line has bytes that are not valid utf-8" in p.reason
