@@ -38,6 +38,12 @@ class _Result:
     def consume(self) -> _Summary:
         return _Summary(self._rows)
 
+    def keys(self) -> list[str]:
+        return list(self._records[0]) if self._records else []
+
+    def data(self) -> list[dict[str, Any]]:
+        return [dict(r) for r in self._records]
+
 
 class _Record:
     def __init__(self, data: dict[str, Any]) -> None:
@@ -58,7 +64,8 @@ class _Tx:
     def __init__(self, rec: Recorder, access: str, fn: Any) -> None:
         self.rec, self.access, self.fn = rec, access, fn
 
-    def run(self, query: str, params: dict[str, Any]) -> _Result:
+    def run(self, query: str, params: dict[str, Any] | None = None, **kw: Any) -> _Result:
+        params = {**(params or {}), **kw}
         self.rec.calls.append(
             {
                 "access": self.access,
