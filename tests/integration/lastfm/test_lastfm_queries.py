@@ -40,6 +40,14 @@ def top_topic(store):
     )[0]["t"]
 
 
+def users_with_a_top_interest(store):
+    return one(
+        store,
+        "MATCH (r:ModelRun {current: true}) "
+        "MATCH (u:User)-[:INTERESTED_IN {run_id: r.run_id, rank: 1}]->() RETURN count(u) AS n",
+    )
+
+
 def check_user_interests(store, ig):
     rows = run(store, "user-interests", user_id=USER, k=5)
     assert [r["rank"] for r in rows] == [1, 2, 3, 4, 5]
@@ -64,11 +72,7 @@ def check_topic_audience(store, ig):
 
 def check_co_interest_communities(store, ig):
     rows = run(store, "co-interest-communities", min_size=1, limit=100_000)
-    with_top = one(
-        store,
-        "MATCH (r:ModelRun {current: true}) "
-        "MATCH (u:User)-[:INTERESTED_IN {run_id: r.run_id, rank: 1}]->() RETURN count(u) AS n",
-    )
+    with_top = users_with_a_top_interest(store)
     assert sum(r["members"] for r in rows) == with_top
     assert all(0 <= r["internal_links"] <= r["all_links"] for r in rows)
     assert all(0.0 <= r["cohesion"] <= 1.0 for r in rows)
@@ -164,11 +168,7 @@ def check_topic_cooccurrence(store, ig):
 
 def check_customer_segments(store, ig):
     rows = run(store, "customer-segments", min_users=1, limit=100_000)
-    with_top = one(
-        store,
-        "MATCH (r:ModelRun {current: true}) "
-        "MATCH (u:User)-[:INTERESTED_IN {run_id: r.run_id, rank: 1}]->() RETURN count(u) AS n",
-    )
+    with_top = users_with_a_top_interest(store)
     assert sum(r["users"] for r in rows) == with_top
     assert {r["tier"] for r in rows} <= {"light", "regular", "heavy"}
     light = [r for r in rows if r["tier"] == "light"]
