@@ -31,7 +31,7 @@ from interestgraph.config import Settings
 from interestgraph.errors import InputError, NotFoundError
 from interestgraph.graphstore import GraphStore
 
-__all__ = ["FEEDBACK_WEIGHTS", "InterestGraph", "Recommendation"]
+__all__ = ["FEEDBACK_WEIGHTS", "InterestGraph", "Recommendation", "check_id"]
 
 #: feedback kind → weight added to the (:User)-[:PURCHASED]->(:Item) edge
 FEEDBACK_WEIGHTS = {"purchase": 1.0, "like": 0.5, "click": 0.1}
@@ -57,7 +57,12 @@ class Recommendation:
         }
 
 
-def _check_id(kind: str, value: object) -> str:
+def check_id(kind: str, value: object) -> str:
+    """``value`` as a business key: a non-empty string of at most 256 characters.
+
+    Raises:
+        InputError: Naming ``kind`` and the limit.
+    """
     if not isinstance(value, str) or not value.strip():
         raise InputError(f"{kind} must be a non-empty string, got {value!r}")
     if len(value) > _MAX_ID:
@@ -199,10 +204,10 @@ class InterestGraph:
         ``topic``: only items with that topic. Unknown users with follows get the
         cold-start vector; users with nothing to go on get popular items.
         """
-        _check_id("user_id", user_id)
+        check_id("user_id", user_id)
         _check_k(k)
         if topic is not None:
-            _check_id("topic", topic)
+            check_id("topic", topic)
         params = {"user": user_id, "k": k, "exclude": exclude_purchased, "topic": topic}
         rows = self.store.read(_RECOMMEND, params, op="api.recommend")
         if not rows:
@@ -233,7 +238,7 @@ class InterestGraph:
 
     def similar_items(self, item_id: str, k: int = 10) -> list[dict[str, Any]]:
         """Items most similar to ``item_id`` (current run's SIMILAR_TO, else by text)."""
-        _check_id("item_id", item_id)
+        check_id("item_id", item_id)
         _check_k(k)
         rows = self.store.read(
             "MATCH (r:ModelRun {current: true}) "
@@ -257,7 +262,7 @@ class InterestGraph:
 
     def interests(self, user_id: str, k: int = 10) -> list[dict[str, Any]]:
         """The user's top topics (current run's INTERESTED_IN, ranked)."""
-        _check_id("user_id", user_id)
+        check_id("user_id", user_id)
         _check_k(k)
         return self.store.read(
             "MATCH (r:ModelRun {current: true}) "
@@ -270,7 +275,7 @@ class InterestGraph:
 
     def co_interest_users(self, user_id: str, k: int = 10) -> list[dict[str, Any]]:
         """Users with the most similar interests (current run's CO_INTEREST, ranked)."""
-        _check_id("user_id", user_id)
+        check_id("user_id", user_id)
         _check_k(k)
         return self.store.read(
             "MATCH (r:ModelRun {current: true}) "
@@ -288,8 +293,8 @@ class InterestGraph:
         item shares with the user's interests (with interest scores), and the user's
         purchased items most similar to it (with similarity scores).
         """
-        _check_id("user_id", user_id)
-        _check_id("item_id", item_id)
+        check_id("user_id", user_id)
+        check_id("item_id", item_id)
         rows = self.store.read(
             """
             MATCH (u:User {user_id: $user}), (i:Item {item_id: $item})
@@ -357,8 +362,8 @@ class InterestGraph:
         latest. A new user is created (cold start); the item must exist. The same event
         (user, item, kind, ts) recorded twice counts once.
         """
-        _check_id("user_id", user_id)
-        _check_id("item_id", item_id)
+        check_id("user_id", user_id)
+        check_id("item_id", item_id)
         if kind not in FEEDBACK_WEIGHTS:
             raise InputError(f"kind must be one of {sorted(FEEDBACK_WEIGHTS)}, got {kind!r}")
         if ts is None:
@@ -409,7 +414,7 @@ class InterestGraph:
         co-interest edges in both directions). Model artifacts on disk (checkpoints,
         exports) still hold the user's row until the next export and training run.
         """
-        _check_id("user_id", user_id)
+        check_id("user_id", user_id)
         counters = self.store.write(
             "MATCH (u:User {user_id: $user}) DETACH DELETE u",
             {"user": user_id},

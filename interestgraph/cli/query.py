@@ -52,10 +52,10 @@ def query(
 
     settings = get_settings(ctx)
     library = load_library([settings.queries_dir] if settings.queries_dir else [])
-    if list_ or name is None:
-        if name is None and not list_:
-            click.echo(ctx.get_help())
-            ctx.exit(0)
+    if name is None and not list_:
+        click.echo(ctx.get_help())
+        return
+    if list_:
         rows = [
             {
                 "name": q.name,

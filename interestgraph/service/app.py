@@ -201,9 +201,12 @@ def create_app(
             view["recommendations"] = [r.__dict__ for r in ig.recommend(node_id, k=5)]
         return view
 
+    page = _static("explorer.html")  # read once, not per request
+    guide_html = browser_guide(library) if library is not None else None
+
     @app.get("/", response_class=HTMLResponse, include_in_schema=False)
     def explorer() -> str:
-        return _static("explorer.html")
+        return page
 
     @app.get("/guide", response_class=HTMLResponse, tags=["explorer"])
     def guide() -> HTMLResponse:
@@ -212,8 +215,8 @@ def create_app(
         Public (query text only) and readable cross-origin, since Neo4j Browser fetches it
         from its own origin.
         """
-        if library is None:
+        if guide_html is None:
             raise HTTPException(404, "no query library loaded")
-        return HTMLResponse(browser_guide(library), headers={"Access-Control-Allow-Origin": "*"})
+        return HTMLResponse(guide_html, headers={"Access-Control-Allow-Origin": "*"})
 
     return app

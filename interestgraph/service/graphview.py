@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from interestgraph.api import check_id
 from interestgraph.errors import InputError, NotFoundError
 from interestgraph.graphstore import GraphStore
 
@@ -123,15 +124,9 @@ RETURN coalesce(t.name, t.topic_id) AS label, r.run_id AS run_id,
 _OUTWARD = {"BOUGHT_BY": False, "TAGS": False, "INTERESTED_IN": None}
 
 
-def _check(value: str, what: str) -> str:
-    if not isinstance(value, str) or not value.strip() or len(value) > 256:
-        raise InputError(f"{what} must be a non-empty string of at most 256 characters")
-    return value
-
-
 def search(store: GraphStore, q: str, limit: int = 10) -> list[dict[str, Any]]:
     """Users, items and topics matching ``q``: exact ids first, then titles and names."""
-    _check(q, "q")
+    check_id("q", q)
     return store.read(_SEARCH, {"q": q, "limit": limit}, op="explore.search")
 
 
@@ -146,7 +141,7 @@ def neighborhood(store: GraphStore, kind: str, node_id: str, limit: int = 12) ->
     """
     if kind not in KINDS:
         raise InputError(f"kind must be one of {', '.join(KINDS)}, got {kind!r}")
-    _check(node_id, "id")
+    check_id("id", node_id)
     query = {"user": _USER, "item": _ITEM, "topic": _TOPIC}[kind]
     rows = store.read(query, {"id": node_id, "limit": limit}, op=f"explore.{kind}")
     if not rows:

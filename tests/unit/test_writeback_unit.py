@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from interestgraph.api import InterestGraph, _check_id, _check_k
+from interestgraph.api import InterestGraph, _check_k, check_id
 from interestgraph.errors import InputError
 from interestgraph.sync.idmaps import IdMaps
 from interestgraph.sync.writeback import _augment, _edge_rows, embedding_property
@@ -44,11 +44,11 @@ def test_slots_and_api_validation_are_strict():
         embedding_property(2)
     for bad in ("", "   ", None, 5, "x" * 257):
         with pytest.raises(InputError):
-            _check_id("user_id", bad)
+            check_id("user_id", bad)
     for bad in (0, 1001, True, 2.0):
         with pytest.raises(InputError):
             _check_k(bad)
-    assert _check_id("user_id", '"}) DETACH DELETE n //') == '"}) DETACH DELETE n //'
+    assert check_id("user_id", '"}) DETACH DELETE n //') == '"}) DETACH DELETE n //'
 
 
 class _NoStore:
