@@ -174,7 +174,8 @@ class _Trained:
                     loss,
                     metric,
                 )
-                bar.set_postfix(loss=f"{loss:.4f}", val=f"{metric:.4f}", best=f"{best:.4f}")
+                top = max(best, metric)
+                bar.set_postfix(loss=f"{loss:.4f}", val=f"{metric:.4f}", best=f"{top:.4f}")
                 if metric > best:
                     best, best_state, bad = metric, copy.deepcopy(modules.state_dict()), 0
                 else:

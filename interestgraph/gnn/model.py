@@ -28,7 +28,7 @@ import torch
 from torch import nn
 from torch_geometric.nn import GATConv, HeteroConv
 
-__all__ = ["HeteroGATEncoder", "NormalizedGATConv", "dot_scores", "gat_conv"]
+__all__ = ["HeteroGATEncoder", "NormalizedGATConv", "dot_scores", "gat_conv", "info_nce"]
 
 EdgeType = tuple[str, str, str]
 
@@ -59,7 +59,12 @@ class NormalizedGATConv(nn.Module):
     """
 
     def __init__(
-        self, hidden: int, heads: int, dropout: float, learn_transform: bool = True
+        self,
+        hidden: int,
+        heads: int,
+        dropout: float,
+        learn_transform: bool = True,
+        attention: bool = True,
     ) -> None:
         super().__init__()
         self.conv = gat_conv(hidden, heads, dropout, bias=False)
@@ -67,6 +72,10 @@ class NormalizedGATConv(nn.Module):
             for lin in {id(m): m for m in (self.conv.lin_src, self.conv.lin_dst)}.values():
                 lin.weight.copy_(torch.eye(hidden).repeat(heads, 1))
                 lin.weight.requires_grad_(learn_transform)
+            if not attention:  # uniform weights: exactly LightGCN's propagation (ablation)
+                for att in (self.conv.att_src, self.conv.att_dst):
+                    att.zero_()
+                    att.requires_grad_(False)
 
     def forward(
         self, x: torch.Tensor | tuple[torch.Tensor, torch.Tensor], edge_index: torch.Tensor
@@ -99,6 +108,9 @@ class HeteroGATEncoder(nn.Module):
             (:class:`NormalizedGATConv`); off: plain ``GATConv``.
         learn_transform: Train the per-relation linear maps (else they stay the identity
             and only the attention is learned; normalised layers only).
+        attention: Learn the attention (off: uniform weights, an ablation; normalised
+            layers only).
+        init_std: Standard deviation of the id embeddings' normal initialisation.
     """
 
     def __init__(
@@ -114,19 +126,21 @@ class HeteroGATEncoder(nn.Module):
         residual: bool = False,
         normalize: bool = True,
         learn_transform: bool = True,
+        init_std: float = 0.1,
+        attention: bool = True,
     ) -> None:
         super().__init__()
         self.activation, self.residual = activation, residual
         self.id_emb = nn.ModuleDict({t: nn.Embedding(n, hidden) for t, n in num_nodes.items()})
         for emb in self.id_emb.values():
-            nn.init.normal_(emb.weight, std=0.1)
+            nn.init.normal_(emb.weight, std=init_std)
         self.proj = nn.ModuleDict(
             {t: nn.Linear(d, hidden, bias=False) for t, d in in_dims.items() if d > 0}
         )
         self.convs = nn.ModuleList(
             HeteroConv(
                 {
-                    et: NormalizedGATConv(hidden, heads, dropout, learn_transform)
+                    et: NormalizedGATConv(hidden, heads, dropout, learn_transform, attention)
                     if normalize
                     else gat_conv(hidden, heads, dropout)
                     for et in edge_types
@@ -161,6 +175,26 @@ class HeteroGATEncoder(nn.Module):
         ``x_dict`` holds full feature matrices; with ``n_id`` the edges index into the
         ``n_id`` rows (a sampled subgraph in local ids).
         """
+        return self.combine(self.layer_outputs(x_dict, edge_index_dict, n_id))
+
+    @staticmethod
+    def combine(outs: list[dict[str, torch.Tensor]]) -> dict[str, torch.Tensor]:
+        """Mean of the per-layer outputs (input included), per node type, in float32."""
+        return {t: torch.stack([o[t].float() for o in outs]).mean(0) for t in outs[-1]}
+
+    def layer_outputs(
+        self,
+        x_dict: dict[str, torch.Tensor],
+        edge_index_dict: dict[EdgeType, torch.Tensor],
+        n_id: dict[str, torch.Tensor] | None = None,
+        noise: float = 0.0,
+    ) -> list[dict[str, torch.Tensor]]:
+        """The input and every layer's output, per node type (``layers + 1`` dicts).
+
+        ``noise > 0`` adds SimGCL's perturbation to every layer's output: a random
+        direction of length ``noise`` in the same orthant as the embedding (training only;
+        the contrastive loss compares the noisy views).
+        """
         h = self.inputs(x_dict, n_id)
         outs = [h]
         for conv in self.convs:
@@ -173,11 +207,23 @@ class HeteroGATEncoder(nn.Module):
                 m = torch.nn.functional.elu(msg[t]) if self.activation else msg[t]
                 m = self.dropout(m).to(h[t].dtype)
                 new[t] = h[t] + m if self.residual else m
+                if noise > 0:
+                    d = torch.nn.functional.normalize(torch.rand_like(new[t]), dim=-1)
+                    new[t] = new[t] + torch.sign(new[t]) * d * noise
             h = new
             outs.append(h)
-        return {t: torch.stack([o[t].float() for o in outs]).mean(0) for t in h}
+        return outs
 
 
 def dot_scores(h_src: torch.Tensor, h_dst: torch.Tensor) -> torch.Tensor:
     """Pairwise dot products of aligned rows: ``[E, d] x [E, d] → [E]``."""
     return (h_src * h_dst).sum(-1)
+
+
+def info_nce(a: torch.Tensor, b: torch.Tensor, temperature: float) -> torch.Tensor:
+    """InfoNCE between two views of the same rows: row ``i`` of ``a`` should match row ``i``
+    of ``b`` among all rows of ``b`` (cosine similarity / ``temperature``)."""
+    a = torch.nn.functional.normalize(a.float(), dim=-1)
+    b = torch.nn.functional.normalize(b.float(), dim=-1)
+    logits = a @ b.T / temperature
+    return torch.nn.functional.cross_entropy(logits, torch.arange(len(a), device=a.device))

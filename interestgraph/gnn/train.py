@@ -32,7 +32,7 @@ import torch
 from torch_geometric.data import HeteroData
 
 from interestgraph.gnn.baselines import Interactions, _Trained, bpr_epoch, bpr_loss
-from interestgraph.gnn.model import HeteroGATEncoder, dot_scores
+from interestgraph.gnn.model import HeteroGATEncoder, dot_scores, info_nce
 from interestgraph.gnn.sampler import NeighborSampler
 
 __all__ = ["GATConfig", "GATRec", "training_graph"]
@@ -57,12 +57,20 @@ class GATConfig:
     residual: bool = False
     normalize: bool = True
     learn_transform: bool = True  # False: per-relation linear maps fixed at the identity
+    attention: bool = True  # False: uniform attention (LightGCN's propagation; ablation)
     use_text: bool = True  # False: id embeddings only (text features ignored)
+    init_std: float = 0.1  # normal initialisation of the id embeddings
     epochs: int = 100
     lr: float = 2e-3
     weight_decay: float = 1e-4
     batch_size: int = 4096
     aux_weight: float = 0.1
+    #: contrastive regulariser (XSimGCL): weight of InfoNCE between the final embeddings
+    #: and layer ``cl_layer``'s, both perturbed by noise of length ``cl_noise``; 0: off
+    cl_weight: float = 0.0
+    cl_noise: float = 0.1
+    cl_temperature: float = 0.2
+    cl_layer: int = 1
     seed: int = 0
     patience: int = 4
     eval_every: int = 3
@@ -170,6 +178,8 @@ class GATRec(_Trained):
             residual=c.residual,
             normalize=c.normalize,
             learn_transform=c.learn_transform,
+            init_std=c.init_std,
+            attention=c.attention,
         ).to(self.device)
 
     def _autocast(self) -> torch.autocast:
@@ -190,18 +200,26 @@ class GATRec(_Trained):
         self, seeds: dict[str, torch.Tensor] | None
     ) -> tuple[dict[str, torch.Tensor], Callable[[str, torch.Tensor], torch.Tensor]]:
         """Embeddings for a step: (rows, map from global ids to rows)."""
+        outs, rows = self._encode_layers(seeds)
+        return self.model.combine(outs), rows
+
+    def _encode_layers(
+        self, seeds: dict[str, torch.Tensor] | None, noise: float = 0.0
+    ) -> tuple[list[dict[str, torch.Tensor]], Callable[[str, torch.Tensor], torch.Tensor]]:
+        """Per-layer embeddings for a step (optionally perturbed) and the row map."""
         with self._autocast():
             if self.sampler is None or seeds is None:
-                return self.model(self.x, self.edges), lambda t, ids: ids
+                outs = self.model.layer_outputs(self.x, self.edges, noise=noise)
+                return outs, lambda t, ids: ids
             sub = self.sampler.sample(seeds)
             n_id = {t: v.to(self.device) for t, v in sub.n_id.items()}
             edges = {et: v.to(self.device) for et, v in sub.edge_index.items()}
-            h = self.model(self.x, edges, n_id)
+            outs = self.model.layer_outputs(self.x, edges, n_id, noise=noise)
 
         def rows(t: str, ids: torch.Tensor) -> torch.Tensor:
             return self.sampler.local_index(sub, t, ids).to(self.device)
 
-        return h, rows
+        return outs, rows
 
     # -- training ----------------------------------------------------------------------
     def fit(self, train: Interactions, validate: Callable | None = None) -> GATRec:
@@ -226,7 +244,9 @@ class GATRec(_Trained):
             for (_, _, dst), (au, ap, an) in aux_pairs.items():
                 seeds["user"] = torch.cat([seeds["user"], au])
                 seeds[dst] = torch.cat([seeds.get(dst, au[:0]), ap, an])
-            h, rows = self._encode(seeds)
+            contrast = c.cl_weight > 0 and 0 < c.cl_layer <= c.layers
+            outs, rows = self._encode_layers(seeds, c.cl_noise if contrast else 0.0)
+            h = self.model.combine(outs)
             ids = self.model.id_emb
             l2 = (
                 ids["user"].weight[u].pow(2).sum()
@@ -245,6 +265,12 @@ class GATRec(_Trained):
                 pos_s = dot_scores(ha, h[dst][rows(dst, ap)])
                 neg_s = dot_scores(ha, h[dst][rows(dst, an)])
                 loss = loss + c.aux_weight * bpr_loss(pos_s, neg_s, pos_s.new_zeros(()), 0.0)
+            if contrast:
+                view = outs[c.cl_layer]
+                for t, ids_t in (("user", u), ("item", pos)):
+                    r = rows(t, torch.unique(ids_t))
+                    cl = info_nce(h[t][r], view[t][r], c.cl_temperature)
+                    loss = loss + c.cl_weight * cl
             return loss
 
         def step() -> float:

@@ -14,6 +14,7 @@ from interestgraph.gnn.baselines import Interactions
 from interestgraph.gnn.checkpoint import load_checkpoint, save_checkpoint
 from interestgraph.gnn.curve import write_curve
 from interestgraph.gnn.infer import Inference, infer, top_k
+from interestgraph.gnn.model import info_nce
 from interestgraph.gnn.sampler import NeighborSampler
 from interestgraph.gnn.train import GATConfig, GATRec
 
@@ -88,11 +89,15 @@ def test_top_k_matches_brute_force_with_exclusions():
     assert all(r not in selfless.index[r] for r in range(7))
 
 
-def test_gat_learns_planted_blocks_full_graph_and_mini_batch(tmp_path):
+@pytest.mark.parametrize("cl_weight", [0.0, 0.2], ids=["bpr", "bpr+contrastive"])
+def test_gat_learns_planted_blocks_full_graph_and_mini_batch(tmp_path, cl_weight):
     data = planted_graph()
     train = interactions(data)
     for fanout in ([], [4, 4]):
-        rec = GATRec(data, device="cpu", epochs=40, batch_size=64, lr=1e-2, fanout=fanout)
+        rec = GATRec(
+            data, device="cpu", epochs=40, batch_size=64, lr=1e-2, fanout=fanout,
+            cl_weight=cl_weight,
+        )  # fmt: skip
         rec.fit(train)
         h = rec.embeddings()
         s = (h["user"] @ h["item"].T).numpy()
@@ -105,6 +110,27 @@ def test_gat_learns_planted_blocks_full_graph_and_mini_batch(tmp_path):
             ]
         )
         assert (own > other).mean() > 0.9, fanout
+
+
+def test_info_nce_prefers_matching_rows_and_noise_is_training_only():
+    a = torch.eye(4)
+    matched = info_nce(a, a, 0.2)
+    shuffled = info_nce(a, a[[1, 2, 3, 0]], 0.2)
+    # hand-computed: matching rows give logits 5 on the diagonal, 0 elsewhere
+    assert matched.item() == pytest.approx(-np.log(np.e**5 / (np.e**5 + 3)), rel=1e-5)
+    assert shuffled.item() > matched.item()
+    rec = GATRec(planted_graph(), device="cpu", cl_weight=0.2, cl_noise=0.5)
+    rec.use_graph(interactions(rec.data))
+    outs, _ = rec._encode_layers(None, noise=0.5)
+    clean, _ = rec._encode_layers(None)
+    assert not torch.allclose(outs[1]["user"], clean[1]["user"])
+    # the perturbation has length 0.5 and keeps each coordinate's sign
+    delta = outs[1]["item"] - clean[1]["item"]
+    assert torch.allclose(delta.norm(dim=-1), torch.full((40,), 0.5), atol=1e-5)
+    assert (delta * clean[1]["item"] >= 0).all()
+    first = rec.embeddings()["user"].clone()
+    rec._cache = None
+    assert torch.equal(first, rec.embeddings()["user"])
 
 
 def test_checkpoint_round_trip_gives_identical_scores_and_refuses_other_graphs(tmp_path):
@@ -164,3 +190,35 @@ def test_gat_trains_on_cuda_with_bf16_autocast():
     s = (h["user"] @ h["item"].T).cpu().numpy()
     own = np.array([s[u, (u % 4) * 10 : (u % 4 + 1) * 10].mean() for u in range(60)])
     assert (own > s.mean(1)).mean() > 0.9
+
+
+def test_uniform_attention_with_identity_maps_is_exactly_lightgcn():
+    from torch_geometric.nn.models import LightGCN
+
+    from interestgraph.gnn.model import HeteroGATEncoder
+
+    torch.manual_seed(0)
+    nu, ni = 30, 20
+    pairs = torch.unique(
+        torch.stack([torch.randint(0, nu, (100,)), torch.randint(0, ni, (100,))]), dim=1
+    )
+    buy, rev = ("user", "purchased", "item"), ("item", "rev_purchased", "user")
+    enc = HeteroGATEncoder(
+        {"user": nu, "item": ni}, {}, [buy, rev], layers=2, attention=False, learn_transform=False
+    )
+    h = enc({}, {buy: pairs, rev: pairs.flip(0)})
+    ref_model = LightGCN(nu + ni, 64, 2)
+    with torch.no_grad():
+        ref_model.embedding.weight.copy_(
+            torch.cat([enc.id_emb["user"].weight, enc.id_emb["item"].weight])
+        )
+    shifted = torch.stack([pairs[0], pairs[1] + nu])
+    ref = ref_model.get_embedding(torch.cat([shifted, shifted.flip(0)], 1))
+    assert torch.allclose(h["user"], ref[:nu], atol=1e-5)
+    assert torch.allclose(h["item"], ref[nu:], atol=1e-5)
+    # with attention learned, the first step starts elsewhere (random attention vectors)
+    learned = HeteroGATEncoder({"user": nu, "item": ni}, {}, [buy, rev], layers=2)
+    with torch.no_grad():
+        for t in ("user", "item"):
+            learned.id_emb[t].weight.copy_(enc.id_emb[t].weight)
+    assert not torch.allclose(learned({}, {buy: pairs, rev: pairs.flip(0)})["user"], h["user"])
