@@ -18,7 +18,6 @@ from __future__ import annotations
 import argparse
 import json
 import time
-from dataclasses import fields
 from pathlib import Path
 from typing import Any
 
@@ -31,23 +30,11 @@ from interestgraph.sync import load_export
 
 
 def parse_variant(spec: str) -> tuple[str, dict[str, Any]]:
-    """``"name:key=value,key=value"`` → (name, overrides), keys checked against GATConfig."""
+    """``"name:key=value,key=value"`` → (name, overrides); ``;`` separates when values
+    contain commas (``"mini:fanout=[10,5];lr=0.001"``)."""
     name, _, body = spec.partition(":")
-    known = {f.name for f in fields(GATConfig)}
-    overrides: dict[str, Any] = {}
-    for part in filter(None, (p.strip() for p in body.split(";" if ";" in body else ","))):
-        key, sep, raw = part.partition("=")
-        key = key.strip()
-        if not sep or key not in known:
-            raise SystemExit(
-                f"--variant {spec!r}: {part!r} is not KEY=VALUE with a GATConfig field "
-                f"(fields: {', '.join(sorted(known))})"
-            )
-        try:
-            overrides[key] = json.loads(raw)
-        except json.JSONDecodeError:
-            overrides[key] = raw.strip()
-    return name.strip() or "default", overrides
+    parts = [p for p in (q.strip() for q in body.split(";" if ";" in body else ",")) if p]
+    return name.strip() or "default", GATConfig.parse_overrides(parts)
 
 
 def main() -> None:

@@ -119,6 +119,14 @@ def _fanout(value: str | None) -> list[int]:
     help="Mini-batch training with this neighbour fan-out per hop, e.g. 10,5 "
     "(default: full graph).",
 )
+@click.option(
+    "--set",
+    "overrides",
+    multiple=True,
+    metavar="KEY=VALUE",
+    help="Any other GATConfig field, e.g. --set use_text=false --set cl_weight=0.1 "
+    "(repeatable; see README 'Training the GAT').",
+)
 @click.option("--device", help="cpu, cuda, … (default: CUDA when available).")
 @click.option("--seed", type=int, help="Model seed (default 0).")
 @click.option("--split-seed", type=int, default=0, show_default=True, help="Split seed.")
@@ -133,6 +141,7 @@ def train(
     out: Path | None,
     protocol: str,
     fanout: str | None,
+    overrides: tuple[str, ...],
     device: str | None,
     split_seed: int,
     top_k: int,
@@ -159,6 +168,7 @@ def train(
     from interestgraph.sync import load_export
 
     values = {k: v for k, v in hyper.items() if v is not None}
+    values.update(GATConfig.parse_overrides(list(overrides)))
     if fanout is not None:
         values["fanout"] = _fanout(fanout)
     config = GATConfig.from_dict(values)

@@ -65,9 +65,12 @@ class NormalizedGATConv(nn.Module):
         dropout: float,
         learn_transform: bool = True,
         attention: bool = True,
+        gate: float | None = None,
     ) -> None:
         super().__init__()
         self.conv = gat_conv(hidden, heads, dropout, bias=False)
+        # a learned scale of this relation's messages (None: fixed at 1)
+        self.gate = None if gate is None else nn.Parameter(torch.tensor(float(gate)))
         with torch.no_grad():
             for lin in {id(m): m for m in (self.conv.lin_src, self.conv.lin_dst)}.values():
                 lin.weight.copy_(torch.eye(hidden).repeat(heads, 1))
@@ -88,7 +91,8 @@ class NormalizedGATConv(nn.Module):
         d_src = torch.bincount(edge_index[0], minlength=src.shape[0]).clamp(min=1)
         d_dst = torch.bincount(edge_index[1], minlength=dst.shape[0]).clamp(min=1)
         out = self.conv((src * d_src.rsqrt().unsqueeze(1).to(src.dtype), dst), edge_index)
-        return out * d_dst.sqrt().unsqueeze(1).to(out.dtype)
+        out = out * d_dst.sqrt().unsqueeze(1).to(out.dtype)
+        return out if self.gate is None else out * self.gate.to(out.dtype)
 
 
 class HeteroGATEncoder(nn.Module):
@@ -110,6 +114,9 @@ class HeteroGATEncoder(nn.Module):
             and only the attention is learned; normalised layers only).
         attention: Learn the attention (off: uniform weights, an ablation; normalised
             layers only).
+        gates: Edge types whose messages get a learned scale (per layer), with its
+            initial value — used to let the side relations (follows, topics) join the
+            purchase signal gradually instead of at full weight.
         init_std: Standard deviation of the id embeddings' normal initialisation.
     """
 
@@ -128,6 +135,7 @@ class HeteroGATEncoder(nn.Module):
         learn_transform: bool = True,
         init_std: float = 0.1,
         attention: bool = True,
+        gates: dict[EdgeType, float] | None = None,
     ) -> None:
         super().__init__()
         self.activation, self.residual = activation, residual
@@ -140,7 +148,9 @@ class HeteroGATEncoder(nn.Module):
         self.convs = nn.ModuleList(
             HeteroConv(
                 {
-                    et: NormalizedGATConv(hidden, heads, dropout, learn_transform, attention)
+                    et: NormalizedGATConv(
+                        hidden, heads, dropout, learn_transform, attention, (gates or {}).get(et)
+                    )
                     if normalize
                     else gat_conv(hidden, heads, dropout)
                     for et in edge_types

@@ -22,6 +22,7 @@ initialisation, the negatives and the sampler.
 
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field, fields
@@ -31,6 +32,7 @@ import numpy as np
 import torch
 from torch_geometric.data import HeteroData
 
+from interestgraph.errors import InputError
 from interestgraph.gnn.baselines import Interactions, _Trained, bpr_epoch, bpr_loss
 from interestgraph.gnn.model import HeteroGATEncoder, dot_scores, info_nce
 from interestgraph.gnn.sampler import NeighborSampler
@@ -58,6 +60,8 @@ class GATConfig:
     normalize: bool = True
     learn_transform: bool = True  # False: per-relation linear maps fixed at the identity
     attention: bool = True  # False: uniform attention (LightGCN's propagation; ablation)
+    #: side relations' messages scaled by a learned per-layer gate starting here (None: 1)
+    side_gate: float | None = None
     use_text: bool = True  # False: id embeddings only (text features ignored)
     init_std: float = 0.1  # normal initialisation of the id embeddings
     epochs: int = 100
@@ -85,6 +89,29 @@ class GATConfig:
         """Build from a dict, ignoring unknown keys (older/newer checkpoints)."""
         known = {f.name for f in fields(cls)}
         return cls(**{k: v for k, v in values.items() if k in known})
+
+    @classmethod
+    def parse_overrides(cls, pairs: list[str]) -> dict[str, Any]:
+        """``["layers=3", "use_text=false"]`` → ``{"layers": 3, "use_text": False}``.
+
+        Values are JSON (``true``, ``0.01``, ``[10, 5]``, ``null``); anything else is
+        kept as a string. Unknown fields raise :class:`InputError` listing the fields.
+        """
+        known = {f.name for f in fields(cls)}
+        out: dict[str, Any] = {}
+        for pair in pairs:
+            key, sep, raw = pair.partition("=")
+            key = key.strip()
+            if not sep or key not in known:
+                raise InputError(
+                    f"{pair!r} is not KEY=VALUE with a GATConfig field; "
+                    f"fields: {', '.join(sorted(known))}"
+                )
+            try:
+                out[key] = json.loads(raw)
+            except json.JSONDecodeError:
+                out[key] = raw.strip()
+        return out
 
 
 def side_edge_types(data: HeteroData, relations: list[str] | None = None) -> list[EdgeType]:
@@ -180,6 +207,9 @@ class GATRec(_Trained):
             learn_transform=c.learn_transform,
             init_std=c.init_std,
             attention=c.attention,
+            gates=None
+            if c.side_gate is None
+            else {et: c.side_gate for et in side_edge_types(self.data, c.relations)},
         ).to(self.device)
 
     def _autocast(self) -> torch.autocast:

@@ -222,3 +222,13 @@ def test_uniform_attention_with_identity_maps_is_exactly_lightgcn():
         for t in ("user", "item"):
             learned.id_emb[t].weight.copy_(enc.id_emb[t].weight)
     assert not torch.allclose(learned({}, {buy: pairs, rev: pairs.flip(0)})["user"], h["user"])
+
+
+def test_parse_overrides_types_values_and_names_the_fields_on_a_typo():
+    got = GATConfig.parse_overrides(["layers=3", "use_text=false", "fanout=[10, 5]", "lr=1e-3"])
+    assert got == {"layers": 3, "use_text": False, "fanout": [10, 5], "lr": 0.001}
+    assert GATConfig.from_dict(got).layers == 3
+    with pytest.raises(InputError, match="'layer=3' is not KEY=VALUE.*fields: .*layers"):
+        GATConfig.parse_overrides(["layer=3"])
+    with pytest.raises(InputError, match="not KEY=VALUE"):
+        GATConfig.parse_overrides(["layers"])
