@@ -228,7 +228,7 @@ def test_parse_overrides_types_values_and_names_the_fields_on_a_typo():
     got = GATConfig.parse_overrides(["layers=3", "use_text=false", "fanout=[10, 5]", "lr=1e-3"])
     assert got == {"layers": 3, "use_text": False, "fanout": [10, 5], "lr": 0.001}
     assert GATConfig.from_dict(got).layers == 3
-    with pytest.raises(InputError, match="'layer=3' is not KEY=VALUE.*fields: .*layers"):
+    with pytest.raises(InputError, match=r"'layer=3' is not KEY=VALUE.*fields: .*layers"):
         GATConfig.parse_overrides(["layer=3"])
     with pytest.raises(InputError, match="not KEY=VALUE"):
         GATConfig.parse_overrides(["layers"])
