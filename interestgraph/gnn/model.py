@@ -106,6 +106,8 @@ class HeteroGATEncoder(nn.Module):
         heads: Attention heads (averaged, so the width stays ``hidden``).
         layers: Message-passing rounds.
         dropout: Dropout on attention weights and layer outputs.
+        attention_dropout: Dropout on the attention weights only (``None``: ``dropout``);
+            with near-uniform attention it drops random edges (DropEdge).
         activation: ELU on each layer's messages.
         residual: Add each layer's input to its output.
         normalize: Symmetric degree normalisation around the attention
@@ -129,6 +131,7 @@ class HeteroGATEncoder(nn.Module):
         heads: int = 1,
         layers: int = 2,
         dropout: float = 0.0,
+        attention_dropout: float | None = None,
         activation: bool = False,
         residual: bool = False,
         normalize: bool = True,
@@ -139,6 +142,7 @@ class HeteroGATEncoder(nn.Module):
     ) -> None:
         super().__init__()
         self.activation, self.residual = activation, residual
+        att_drop = dropout if attention_dropout is None else attention_dropout
         self.id_emb = nn.ModuleDict({t: nn.Embedding(n, hidden) for t, n in num_nodes.items()})
         for emb in self.id_emb.values():
             nn.init.normal_(emb.weight, std=init_std)
@@ -149,10 +153,10 @@ class HeteroGATEncoder(nn.Module):
             HeteroConv(
                 {
                     et: NormalizedGATConv(
-                        hidden, heads, dropout, learn_transform, attention, (gates or {}).get(et)
+                        hidden, heads, att_drop, learn_transform, attention, (gates or {}).get(et)
                     )
                     if normalize
-                    else gat_conv(hidden, heads, dropout)
+                    else gat_conv(hidden, heads, att_drop)
                     for et in edge_types
                 },
                 aggr="sum",
@@ -160,6 +164,28 @@ class HeteroGATEncoder(nn.Module):
             for _ in range(layers)
         )
         self.dropout = nn.Dropout(dropout)
+
+    @torch.no_grad()
+    def init_from_text(self, x_dict: dict[str, torch.Tensor], std: float) -> list[str]:
+        """Start the id embeddings at the text's principal components (PCA, ``hidden``
+        components, scaled to ``std``), so nodes with similar text start close; rows
+        without text keep their random start. Returns the node types initialised."""
+        done = []
+        for t, emb in self.id_emb.items():
+            x = x_dict.get(t)
+            if x is None or x.shape[0] != emb.num_embeddings:
+                continue
+            has = x.abs().sum(1) > 0
+            k = min(emb.embedding_dim, x.shape[1], int(has.sum()) - 1)
+            if k < 1:
+                continue
+            xs = x[has].float()
+            _, _, v = torch.pca_lowrank(xs, q=k, center=True)
+            z = (xs - xs.mean(0)) @ v[:, :k]
+            z = z / z.std().clamp(min=1e-12) * std
+            emb.weight[has.to(emb.weight.device), :k] = z.to(emb.weight)
+            done.append(t)
+        return done
 
     def inputs(
         self, x_dict: dict[str, torch.Tensor], n_id: dict[str, torch.Tensor] | None = None

@@ -55,6 +55,7 @@ class GATConfig:
     heads: int = 1
     layers: int = 2
     dropout: float = 0.0
+    attention_dropout: float | None = None  # None: same as dropout
     activation: bool = False
     residual: bool = False
     normalize: bool = True
@@ -62,7 +63,8 @@ class GATConfig:
     attention: bool = True  # False: uniform attention (LightGCN's propagation; ablation)
     #: side relations' messages scaled by a learned per-layer gate starting here (None: 1)
     side_gate: float | None = None
-    use_text: bool = True  # False: id embeddings only (text features ignored)
+    use_text: bool = True  # False: no text projection in the input
+    text_init: bool = False  # start the id embeddings at the text's PCA components
     init_std: float = 0.1  # normal initialisation of the id embeddings
     epochs: int = 100
     lr: float = 2e-3
@@ -201,6 +203,7 @@ class GATRec(_Trained):
             heads=c.heads,
             layers=c.layers,
             dropout=c.dropout,
+            attention_dropout=c.attention_dropout,
             activation=c.activation,
             residual=c.residual,
             normalize=c.normalize,
@@ -258,6 +261,9 @@ class GATRec(_Trained):
         rng = np.random.default_rng(c.seed)
         self.model = self._build()
         self.use_graph(train)
+        if c.text_init:
+            torch.manual_seed(c.seed)
+            self.model.init_from_text(self.x, c.init_std)
         opt = torch.optim.Adam(self.model.parameters(), lr=c.lr)
         aux = {et: self.edges[et] for et in (FOLLOWS_TOPIC, FOLLOWS_USER) if et in self.edges}
         aux = {et: e for et, e in aux.items() if e.shape[1] > 0}

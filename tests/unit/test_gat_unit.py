@@ -232,3 +232,17 @@ def test_parse_overrides_types_values_and_names_the_fields_on_a_typo():
         GATConfig.parse_overrides(["layer=3"])
     with pytest.raises(InputError, match="not KEY=VALUE"):
         GATConfig.parse_overrides(["layers"])
+
+
+def test_text_init_starts_id_embeddings_at_the_text_geometry():
+    data = planted_graph()
+    rec = GATRec(data, device="cpu", text_init=True, hidden=16)
+    rec.use_graph(interactions(data))
+    assert rec.model.init_from_text(rec.x, 0.1) == ["user", "item", "topic"]
+    w = rec.model.id_emb["item"].weight.detach()
+    assert w.std().item() == pytest.approx(0.1, rel=0.2)
+    # 8-d text, 16-d embeddings: the first 8 columns are a rotation of the centred text,
+    # so pairwise distances match the text's up to one scale
+    x = data["item"].x - data["item"].x.mean(0)
+    d_text, d_emb = torch.cdist(x, x).flatten(), torch.cdist(w[:, :8], w[:, :8]).flatten()
+    assert torch.corrcoef(torch.stack([d_text, d_emb]))[0, 1] > 0.99
