@@ -21,7 +21,7 @@ from interestgraph.output import render
     help="Data to load (lastfm / ciao need INTERESTGRAPH_DATASETS).",
 )
 @synthetic_options
-@click.option("--epochs", type=click.IntRange(min=1), help="Maximum GAT epochs (default 100).")
+@click.option("--epochs", type=click.IntRange(min=1), help="Maximum GAT epochs (default 150).")
 @click.option("--progress/--no-progress", default=None, help="Progress bars (default: on a TTY).")
 @format_option
 @click.pass_context

@@ -1,7 +1,8 @@
 """Heterogeneous GAT encoder and its decoders.
 
-Encoder: every node starts from a learned id embedding plus a linear projection of its
-text features (Item/Topic text embeddings; User: mean text of its purchases), then
+Encoder: every node starts from a learned id embedding (optionally plus a linear
+projection of its text features — Item/Topic text embeddings; User: mean text of its
+purchases — or with the id embedding started at the text's principal components), then
 ``layers`` rounds of ``HeteroConv`` with one ``GATConv((hidden, hidden), …,
 add_self_loops=False)`` per edge type (reverse types included), summed per destination
 type. Between layers there is optionally an ELU, dropout and a residual connection. The
@@ -64,7 +65,7 @@ class NormalizedGATConv(nn.Module):
         heads: int,
         dropout: float,
         learn_transform: bool = True,
-        attention: bool = True,
+        attention: str = "learned",
         gate: float | None = None,
     ) -> None:
         super().__init__()
@@ -75,10 +76,10 @@ class NormalizedGATConv(nn.Module):
             for lin in {id(m): m for m in (self.conv.lin_src, self.conv.lin_dst)}.values():
                 lin.weight.copy_(torch.eye(hidden).repeat(heads, 1))
                 lin.weight.requires_grad_(learn_transform)
-            if not attention:  # uniform weights: exactly LightGCN's propagation (ablation)
+            if attention != "learned":  # start (or stay) at uniform weights: LightGCN
                 for att in (self.conv.att_src, self.conv.att_dst):
                     att.zero_()
-                    att.requires_grad_(False)
+                    att.requires_grad_(attention == "from-uniform")
 
     def forward(
         self, x: torch.Tensor | tuple[torch.Tensor, torch.Tensor], edge_index: torch.Tensor
@@ -114,8 +115,9 @@ class HeteroGATEncoder(nn.Module):
             (:class:`NormalizedGATConv`); off: plain ``GATConv``.
         learn_transform: Train the per-relation linear maps (else they stay the identity
             and only the attention is learned; normalised layers only).
-        attention: Learn the attention (off: uniform weights, an ablation; normalised
-            layers only).
+        attention: ``learned`` (random start), ``from-uniform`` (attention vectors start
+            at zero, i.e. uniform weights = LightGCN's propagation, then learned) or
+            ``uniform`` (never learned; an ablation). Normalised layers only.
         gates: Edge types whose messages get a learned scale (per layer), with its
             initial value — used to let the side relations (follows, topics) join the
             purchase signal gradually instead of at full weight.
@@ -137,7 +139,7 @@ class HeteroGATEncoder(nn.Module):
         normalize: bool = True,
         learn_transform: bool = True,
         init_std: float = 0.1,
-        attention: bool = True,
+        attention: str = "learned",
         gates: dict[EdgeType, float] | None = None,
     ) -> None:
         super().__init__()

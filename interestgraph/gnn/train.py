@@ -53,20 +53,23 @@ class GATConfig:
 
     hidden: int = 64
     heads: int = 1
-    layers: int = 2
+    layers: int = 3
     dropout: float = 0.0
-    attention_dropout: float | None = None  # None: same as dropout
+    #: dropout on the attention weights (DropEdge-like; None: same as ``dropout``)
+    attention_dropout: float | None = 0.2
     activation: bool = False
     residual: bool = False
     normalize: bool = True
-    learn_transform: bool = True  # False: per-relation linear maps fixed at the identity
-    attention: bool = True  # False: uniform attention (LightGCN's propagation; ablation)
+    learn_transform: bool = False  # True: learn the per-relation linear maps (identity start)
+    #: "learned" (random start), "from-uniform" (zero start, learned) or "uniform" (fixed)
+    attention: str = "learned"
+    attention_lr_scale: float = 1.0  # the attention vectors' learning rate / lr
     #: side relations' messages scaled by a learned per-layer gate starting here (None: 1)
     side_gate: float | None = None
-    use_text: bool = True  # False: no text projection in the input
+    use_text: bool = False  # True: add a learned projection of the text to the input
     text_init: bool = False  # start the id embeddings at the text's PCA components
     init_std: float = 0.1  # normal initialisation of the id embeddings
-    epochs: int = 100
+    epochs: int = 150
     lr: float = 2e-3
     weight_decay: float = 1e-4
     batch_size: int = 4096
@@ -264,7 +267,13 @@ class GATRec(_Trained):
         if c.text_init:
             torch.manual_seed(c.seed)
             self.model.init_from_text(self.x, c.init_std)
-        opt = torch.optim.Adam(self.model.parameters(), lr=c.lr)
+        att = [p for n, p in self.model.named_parameters() if n.endswith(("att_src", "att_dst"))]
+        rest = [
+            p for n, p in self.model.named_parameters() if not n.endswith(("att_src", "att_dst"))
+        ]
+        opt = torch.optim.Adam(
+            [{"params": rest}, {"params": att, "lr": c.lr * c.attention_lr_scale}], lr=c.lr
+        )
         aux = {et: self.edges[et] for et in (FOLLOWS_TOPIC, FOLLOWS_USER) if et in self.edges}
         aux = {et: e for et, e in aux.items() if e.shape[1] > 0}
         num = {t: self.data[t].num_nodes for t in self.data.node_types}
