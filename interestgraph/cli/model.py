@@ -109,7 +109,7 @@ def _fanout(value: str | None) -> list[int]:
 @click.option("--epochs", type=click.IntRange(min=1), help="Maximum epochs (default 150).")
 @click.option("--hidden", type=click.IntRange(min=1), help="Embedding width (default 64).")
 @click.option("--heads", type=click.IntRange(min=1), help="Attention heads (default 1).")
-@click.option("--layers", type=click.IntRange(min=0), help="GAT layers (default 3).")
+@click.option("--layers", type=click.IntRange(min=0), help="GAT layers (default 2).")
 @click.option("--lr", type=click.FloatRange(min=0, min_open=True), help="Adam learning rate.")
 @click.option("--batch-size", type=click.IntRange(min=1), help="Positives per step.")
 @click.option(
