@@ -69,6 +69,8 @@ class NormalizedGATConv(nn.Module):
         gate: float | None = None,
     ) -> None:
         super().__init__()
+        if attention not in ("learned", "from-uniform", "uniform"):
+            raise ValueError(f"attention={attention!r}: use 'learned', 'from-uniform' or 'uniform'")
         self.conv = gat_conv(hidden, heads, dropout, bias=False)
         # a learned scale of this relation's messages (None: fixed at 1)
         self.gate = None if gate is None else nn.Parameter(torch.tensor(float(gate)))

@@ -267,10 +267,9 @@ class GATRec(_Trained):
         if c.text_init:
             torch.manual_seed(c.seed)
             self.model.init_from_text(self.x, c.init_std)
-        att = [p for n, p in self.model.named_parameters() if n.endswith(("att_src", "att_dst"))]
-        rest = [
-            p for n, p in self.model.named_parameters() if not n.endswith(("att_src", "att_dst"))
-        ]
+        att, rest = [], []
+        for name, param in self.model.named_parameters():
+            (att if name.endswith(("att_src", "att_dst")) else rest).append(param)
         opt = torch.optim.Adam(
             [{"params": rest}, {"params": att, "lr": c.lr * c.attention_lr_scale}], lr=c.lr
         )

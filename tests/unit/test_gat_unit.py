@@ -252,3 +252,8 @@ def test_text_init_starts_id_embeddings_at_the_text_geometry():
     x = data["item"].x - data["item"].x.mean(0)
     d_text, d_emb = torch.cdist(x, x).flatten(), torch.cdist(w[:, :8], w[:, :8]).flatten()
     assert torch.corrcoef(torch.stack([d_text, d_emb]))[0, 1] > 0.99
+
+
+def test_an_unknown_attention_mode_is_refused():
+    with pytest.raises(ValueError, match="attention='unifrom'"):
+        GATRec(planted_graph(), device="cpu", attention="unifrom")
