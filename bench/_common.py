@@ -5,6 +5,8 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+import numpy as np
+
 ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -35,3 +37,13 @@ def prepare(store, dataset: str, size: int) -> None:
         store.write_autocommit("MATCH (n) CALL (n) { DELETE n } IN TRANSACTIONS OF 50000 ROWS")
         ingest(store, ds.tables, progress=False)
     embed_graph_text(store, TextEncoder(), progress=False)
+
+
+def percentiles(seconds: list[float]) -> dict[str, float]:
+    """p50 / p99 / mean in milliseconds."""
+    ms = np.array(seconds) * 1000
+    return {
+        "p50_ms": round(float(np.percentile(ms, 50)), 2),
+        "p99_ms": round(float(np.percentile(ms, 99)), 2),
+        "mean_ms": round(float(ms.mean()), 2),
+    }

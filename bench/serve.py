@@ -31,19 +31,9 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import bench_settings, prepare
+from _common import bench_settings, percentiles, prepare
 
 from interestgraph.output import render
-
-
-def percentiles(seconds: list[float]) -> dict[str, float]:
-    """p50 / p99 / mean in milliseconds."""
-    ms = np.array(seconds) * 1000
-    return {
-        "p50_ms": round(float(np.percentile(ms, 50)), 2),
-        "p99_ms": round(float(np.percentile(ms, 99)), 2),
-        "mean_ms": round(float(ms.mean()), 2),
-    }
 
 
 def naive_writes(store, folder: Path, slot: int, n: int) -> dict[str, float]:

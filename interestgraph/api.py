@@ -116,25 +116,43 @@ CALL (u, i, r) {
 _RECOMMEND = (
     _QUERY_VECTOR
     + """
-WITH r, u, q, basis,
+WITH r, u, q, basis, prop,
      sqrt(reduce(s = 0.0, x IN coalesce(q, []) | s + x * x)) AS qn,
-     4 * ($k + CASE WHEN u IS NULL OR NOT $exclude THEN 0
-                    ELSE COUNT { (u)-[:PURCHASED]->() } END) AS want
-WITH r, u, q, basis, qn,
-     CASE WHEN want < 100 THEN 100 WHEN want > 10000 THEN 10000 ELSE want END AS fetch
-CALL (r, u, q, fetch) {
-  WITH r, u, q, fetch WHERE q IS NOT NULL AND $topic IS NULL
+     CASE WHEN u IS NULL THEN [] ELSE [(u)-[:PURCHASED]->(p:Item) | p.item_id] END AS bought,
+     CASE WHEN basis = 'own' THEN coalesce(u['top_items_' + toString(r.slot)], [])
+          ELSE [] END AS stored
+// exact when the stored exact top-N still holds k items the user may get; else add the
+// vector index's (approximate) candidates
+WITH r, u, q, basis, prop, qn, bought, stored,
+     CASE WHEN $exclude THEN size([x IN stored WHERE NOT x IN bought]) ELSE size(stored) END
+       >= $k AS exact,
+     4 * ($k + CASE WHEN $exclude THEN size(bought) ELSE 0 END) AS want
+WITH r, u, q, basis, prop, qn, stored, exact,
+     CASE WHEN want < $candidates THEN $candidates WHEN want > 10000 THEN 10000 ELSE want END
+       AS fetch
+CALL (r, u, q, stored, exact, fetch) {
+  WITH q, stored WHERE q IS NOT NULL AND $topic IS NULL
+  UNWIND stored AS id
+  MATCH (i:Item {item_id: id})
+  RETURN i
+  UNION
+  WITH u, q WHERE q IS NOT NULL AND $topic IS NULL AND u IS NOT NULL AND NOT $exclude
+  MATCH (u)-[:PURCHASED]->(i:Item)
+  RETURN i
+  UNION
+  WITH r, q, exact, fetch WHERE q IS NOT NULL AND $topic IS NULL AND NOT exact
   CALL db.index.vector.queryNodes('ig_item_embedding_' + toString(r.slot), fetch, q)
   YIELD node AS i
-  RETURN i, vector.similarity.cosine(q, i['embedding_' + toString(r.slot)]) AS score
+  RETURN i
   UNION
-  WITH r, u, q, fetch WHERE q IS NOT NULL AND $topic IS NOT NULL
+  WITH q WHERE q IS NOT NULL AND $topic IS NOT NULL
   MATCH (:Topic {topic_id: $topic})<-[:HAS_TOPIC]-(i:Item)
-  WHERE i['embedding_' + toString(r.slot)] IS NOT NULL
-  RETURN i, (1 + vector.similarity.cosine(q, i['embedding_' + toString(r.slot)])) / 2 AS score
+  RETURN i
 }
-WITH r, u, i, basis, (2 * score - 1) * qn * r.item_norm_max AS score
-WHERE NOT ($exclude AND u IS NOT NULL AND EXISTS { (u)-[:PURCHASED]->(i) })
+// cosine similarity in [0, 1] (as the index scores) → the model's dot product
+WITH r, u, i, basis, (2 * vector.similarity.cosine(q, i[prop]) - 1) * qn * r.item_norm_max
+       AS score
+WHERE score IS NOT NULL AND NOT ($exclude AND u IS NOT NULL AND EXISTS { (u)-[:PURCHASED]->(i) })
 WITH r, u, i, basis, score ORDER BY score DESC LIMIT $k
 """
     + _REASONS
@@ -162,7 +180,8 @@ class InterestGraph:
     Args:
         store: An open :class:`GraphStore` (not closed by this object); default: one
             from ``settings`` (closed by :meth:`close`).
-        settings: Settings for the default store (default: from the environment).
+        settings: Settings for the default store and for serving (``ann_candidates``);
+            default: from the environment.
 
     Example:
         >>> with InterestGraph() as ig:                       # doctest: +SKIP
@@ -172,7 +191,9 @@ class InterestGraph:
 
     def __init__(self, store: GraphStore | None = None, settings: Settings | None = None) -> None:
         self._own = store is None
-        self.store = store or GraphStore.from_settings(settings or Settings.from_env())
+        settings = settings or Settings.from_env()
+        self.store = store or GraphStore.from_settings(settings)
+        self.candidates = settings.ann_candidates
 
     def __enter__(self) -> InterestGraph:
         return self
@@ -208,7 +229,13 @@ class InterestGraph:
         _check_k(k)
         if topic is not None:
             check_id("topic", topic)
-        params = {"user": user_id, "k": k, "exclude": exclude_purchased, "topic": topic}
+        params = {
+            "user": user_id,
+            "k": k,
+            "exclude": exclude_purchased,
+            "topic": topic,
+            "candidates": self.candidates,
+        }
         rows = self.store.read(_RECOMMEND, params, op="api.recommend")
         if not rows:
             # Read committed: a statement racing the run switch can miss both runs' flag

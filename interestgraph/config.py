@@ -30,6 +30,9 @@ Environment variables (all optional):
 ``INTERESTGRAPH_QUERIES``      a folder of your own ``.cypher`` files added to the query library
 ``INTERESTGRAPH_API_TOKEN``    bearer token of the HTTP API (default: generated into
                                ``HOME/api-token``, mode 0600, by ``interestgraph serve``)
+``INTERESTGRAPH_ANN_CANDIDATES``  fewest candidates ``recommend`` takes from the vector index
+                               before excluding purchases and re-ranking (default 400;
+                               more: higher recall, slower; ``bench/ann_recall.py`` measures)
 =============================  ==========================================================
 """
 
@@ -87,6 +90,8 @@ class Settings:
         device: Torch device for models; ``None`` → CUDA when available, else CPU.
         queries_dir: A folder of extra ``.cypher`` files for the query library.
         api_token: Bearer token of the HTTP API; ``None`` → the generated ``HOME/api-token``.
+        ann_candidates: Fewest candidates ``recommend`` fetches from the vector index (it
+            fetches ``max(ann_candidates, 4 · (k + purchases))``, at most 10,000).
     """
 
     neo4j_uri: str | None = None
@@ -109,6 +114,7 @@ class Settings:
     device: str | None = None
     queries_dir: Path | None = None
     api_token: str | None = field(default=None, repr=False)
+    ann_candidates: int = 400
 
     def __post_init__(self) -> None:
         if self.neo4j_uri is not None and not _URI.match(self.neo4j_uri):
@@ -134,6 +140,8 @@ class Settings:
             )
         if self.batch_size < 1:
             raise ConfigError(f"batch_size={self.batch_size} must be at least 1.")
+        if not 1 <= self.ann_candidates <= 10000:
+            raise ConfigError(f"ann_candidates={self.ann_candidates} must be in 1..10000.")
         if self.query_timeout <= 0 or self.start_timeout <= 0 or self.retry_seconds < 0:
             raise ConfigError("timeouts must be positive numbers of seconds.")
 
@@ -188,6 +196,7 @@ class Settings:
             "batch_size": ("INTERESTGRAPH_BATCH_SIZE", int),
             "query_timeout": ("INTERESTGRAPH_QUERY_TIMEOUT", float),
             "retry_seconds": ("INTERESTGRAPH_RETRY_SECONDS", float),
+            "ann_candidates": ("INTERESTGRAPH_ANN_CANDIDATES", int),
         }
         for name, var in text.items():
             if env.get(var):

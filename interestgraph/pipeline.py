@@ -116,7 +116,7 @@ def run_pipeline(
         lap("evaluate")
         wb = writeback(store, trained.folder, batch_size=settings.batch_size, progress=progress)
         lap("writeback")
-        ig = InterestGraph(store)
+        ig = InterestGraph(store, settings)
         busiest = store.read(
             "MATCH (u:User) WITH u ORDER BY COUNT { (u)-[:PURCHASED]->() } DESC, u.user_id "
             "LIMIT $n RETURN u.user_id AS id",

@@ -56,7 +56,9 @@ def serve(ctx: click.Context, host: str, port: int, cors_origins: tuple[str, ...
     library = load_library([settings.queries_dir] if settings.queries_dir else [])
     with GraphStore.from_settings(settings) as store:
         store.verify()
-        app = create_app(InterestGraph(store), token, library=library, cors_origins=cors_origins)
+        app = create_app(
+            InterestGraph(store, settings), token, library=library, cors_origins=cors_origins
+        )
         where = (
             "INTERESTGRAPH_API_TOKEN"
             if settings.api_token

@@ -109,7 +109,7 @@ def _fanout(value: str | None) -> list[int]:
 @click.option("--epochs", type=click.IntRange(min=1), help="Maximum epochs (default 150).")
 @click.option("--hidden", type=click.IntRange(min=1), help="Embedding width (default 64).")
 @click.option("--heads", type=click.IntRange(min=1), help="Attention heads (default 1).")
-@click.option("--layers", type=click.IntRange(min=0), help="GAT layers (default 2).")
+@click.option("--layers", type=click.IntRange(min=0), help="GAT layers (default 3).")
 @click.option("--lr", type=click.FloatRange(min=0, min_open=True), help="Adam learning rate.")
 @click.option("--batch-size", type=click.IntRange(min=1), help="Positives per step.")
 @click.option(
@@ -134,7 +134,22 @@ def _fanout(value: str | None) -> list[int]:
 @click.option("--device", help="cpu, cuda, … (default: CUDA when available).")
 @click.option("--seed", type=int, help="Model seed (default 0).")
 @click.option("--split-seed", type=int, default=0, show_default=True, help="Split seed.")
-@click.option("-k", "--top-k", type=click.IntRange(min=1), default=10, show_default=True)
+@click.option(
+    "-k",
+    "--top-k",
+    type=click.IntRange(min=1),
+    default=10,
+    show_default=True,
+    help="Length of the written-back lists (INTERESTED_IN, CO_INTEREST, SIMILAR_TO).",
+)
+@click.option(
+    "--serve-top",
+    type=click.IntRange(min=0),
+    default=100,
+    show_default=True,
+    help="Exact top-N items stored per user: `recommend` answers k ≤ N exactly from it "
+    "(beyond it, or for new users, from the approximate vector index).",
+)
 @click.option("--progress/--no-progress", default=None, help="Progress bar (default: on a TTY).")
 @format_option
 @click.pass_context
@@ -149,6 +164,7 @@ def train(
     device: str | None,
     split_seed: int,
     top_k: int,
+    serve_top: int,
     progress: bool | None,
     fmt: str,
     **hyper: object,
@@ -188,6 +204,7 @@ def train(
             split_seed=split_seed,
             device=device,
             k=top_k,
+            serve_top=serve_top,
             run_id=run_id,
             export_meta={"folder": str(export_dir), "dataset": export_dir.name, **meta},
             maps=maps,

@@ -3,7 +3,8 @@
 Given the node embeddings of a trained model (encoded over the *full* graph, every
 purchase included):
 
-* ``user_items``: top-K items per user by ``<h_u, h_i>``, already-purchased items excluded;
+* ``user_items``: top-``max(K, serve_top)`` items per user by ``<h_u, h_i>``, already-purchased
+  items excluded (the write-back stores them for exact serving);
 * ``user_topics``: top-K topics per user by ``<h_u, h_t>`` (the interest decoder);
 * ``user_users``: top-K co-interest users per user by cosine similarity, self excluded;
 * ``item_items``: top-K similar items per item by cosine similarity, self excluded.
@@ -107,13 +108,19 @@ def infer(
     purchased: list[np.ndarray],
     k: int = 10,
     *,
+    serve_top: int = 100,
     chunk: int = 1024,
 ) -> Inference:
-    """All top-K lists from node embeddings (see the module doc for each list)."""
+    """All top-K lists from node embeddings (see the module doc for each list).
+
+    ``serve_top``: length of each user's item list (at least ``k``), kept for serving.
+    """
     h = {t: v.detach().float().cpu() for t, v in embeddings.items()}
     lists = {}
     if "user" in h and "item" in h:
-        lists["user_items"] = top_k(h["user"], h["item"], k, exclude=purchased, chunk=chunk)
+        lists["user_items"] = top_k(
+            h["user"], h["item"], max(k, serve_top), exclude=purchased, chunk=chunk
+        )
         lists["item_items"] = top_k(
             _unit(h["item"]), _unit(h["item"]), k, exclude_self=True, chunk=chunk
         )

@@ -65,6 +65,7 @@ def train_job(
     split_seed: int = 0,
     device: str | None = None,
     k: int = 10,
+    serve_top: int = 100,
     run_id: str | None = None,
     export_meta: dict[str, Any] | None = None,
     maps: Any | None = None,
@@ -73,7 +74,8 @@ def train_job(
     """Train, test, checkpoint and infer; see the module doc.
 
     ``maps`` (the export's :class:`~interestgraph.sync.IdMaps`) are copied into ``out``
-    so the folder is self-contained for the write-back.
+    so the folder is self-contained for the write-back. ``serve_top``: items kept per user
+    for exact serving (see :func:`~interestgraph.gnn.infer.infer`).
     """
     run_id = run_id or new_run_id()
     t0 = time.perf_counter()
@@ -91,11 +93,13 @@ def train_job(
     out = Path(out)
     save_checkpoint(out, rec, export=export_meta, metrics={"run_id": run_id, **row})
     rec.use_graph(None)  # inference sees every purchase
-    result = infer(rec.embeddings(), purchased_lists(data), k)
+    result = infer(rec.embeddings(), purchased_lists(data), k, serve_top=serve_top)
     result.save(out / "inference.pt")
     if maps is not None:
         maps.save(out)
-    (out / "run.json").write_text(json.dumps({"run_id": run_id, "k": k}, indent=2))
+    (out / "run.json").write_text(
+        json.dumps({"run_id": run_id, "k": k, "serve_top": serve_top}, indent=2)
+    )
     seconds = {"train": t_train, "infer": time.perf_counter() - t1}
     return TrainResult(run_id, out, row, len(rec.history), best, seconds)
 

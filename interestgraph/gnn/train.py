@@ -53,7 +53,7 @@ class GATConfig:
 
     hidden: int = 64
     heads: int = 1
-    layers: int = 2
+    layers: int = 3
     dropout: float = 0.0
     #: dropout on the attention weights (DropEdge-like; None: same as ``dropout``)
     attention_dropout: float | None = 0.4

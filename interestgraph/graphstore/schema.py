@@ -134,24 +134,42 @@ def vector_index_name(lbl: Label, prop: str) -> str:
 
 
 def ensure_vector_index(
-    store: GraphStore, lbl: Label, prop: str, dim: int, *, quantized: bool = True
+    store: GraphStore,
+    lbl: Label,
+    prop: str,
+    dim: int,
+    *,
+    quantized: bool = True,
+    hnsw_m: int | None = None,
+    hnsw_ef_construction: int | None = None,
 ) -> str:
     """Create a cosine vector index on ``lbl.prop`` with ``dim`` dimensions if missing.
 
     ``prop`` must be one of the project's vector properties (never user input).
     ``quantized=False`` turns Neo4j's default vector quantization off, so index scores
-    are exact (the GAT embedding indexes serve model scores).
+    are exact (the GAT embedding indexes serve model scores). ``hnsw_m`` (links per node,
+    Neo4j default 16) and ``hnsw_ef_construction`` (build beam, default 100) trade build
+    time for recall; ``None`` keeps Neo4j's default.
     """
     if prop not in VECTOR_PROPERTIES:
         raise QueryError(f"{prop!r} is not a vector property of the schema")
     if not 1 <= dim <= 4096:
         raise QueryError(f"vector dimension {dim} is outside 1..4096")
+    hnsw = ""
+    if hnsw_m is not None:
+        if not 1 <= hnsw_m <= 512:
+            raise QueryError(f"hnsw_m={hnsw_m} is outside 1..512")
+        hnsw += f", `vector.hnsw.m`: {int(hnsw_m)}"
+    if hnsw_ef_construction is not None:
+        if not 1 <= hnsw_ef_construction <= 3200:
+            raise QueryError(f"hnsw_ef_construction={hnsw_ef_construction} is outside 1..3200")
+        hnsw += f", `vector.hnsw.ef_construction`: {int(hnsw_ef_construction)}"
     name = vector_index_name(lbl, prop)
     store.write(
         f"CREATE VECTOR INDEX {name} IF NOT EXISTS FOR (n:{lbl.value}) ON n.{prop} "
         f"OPTIONS {{indexConfig: {{`vector.dimensions`: {int(dim)}, "
         "`vector.similarity_function`: 'cosine', "
-        f"`vector.quantization.enabled`: {'true' if quantized else 'false'}}}}}",
+        f"`vector.quantization.enabled`: {'true' if quantized else 'false'}{hnsw}}}}}",
         op="schema.vector_index",
     )
     return name

@@ -9,6 +9,11 @@ What is written for run ``R`` (from a training folder: ``inference.pt``, ``ids_*
   (``M`` = the largest item norm, kept on the run) and users and topics as ``[h, 0]``, so
   the cosine index ranks items by the model's dot-product score exactly:
   ``dot(u, i) = (2·score - 1)·|u|·M`` for the index score of ``queryNodes``;
+* ``top_items_<slot>`` on every User: the ids of its exact top-N items (brute force over
+  all items at inference, purchases excluded; N = ``train --serve-top``, default 100).
+  The index is approximate (HNSW; ``bench/ann_recall.py`` measures its misses), so
+  ``recommend`` ranks from this list when it holds ``k`` items the user has not bought
+  since, which makes its answer exact, and adds index candidates otherwise;
 * ``(:User)-[:INTERESTED_IN]->(:Topic)``, ``(:User)-[:CO_INTEREST]->(:User)`` and
   ``(:Item)-[:SIMILAR_TO]->(:Item)``, each with ``score``, ``rank`` (1..K) and ``run_id``;
 * ``(:ModelRun {run_id})`` with parameters, metrics, data watermark, text model, slot,
@@ -41,7 +46,7 @@ import numpy as np
 from tqdm.auto import tqdm
 
 from interestgraph.errors import InputError
-from interestgraph.gnn.infer import Inference
+from interestgraph.gnn.infer import Inference, TopK
 from interestgraph.graphstore import GraphStore
 from interestgraph.graphstore.schema import (
     KEYS,
@@ -52,11 +57,23 @@ from interestgraph.graphstore.schema import (
 )
 from interestgraph.sync.idmaps import IdMaps
 
-__all__ = ["INFERRED", "SLOTS", "WritebackReport", "current_run", "embedding_property", "writeback"]
+__all__ = [
+    "INFERRED",
+    "SLOTS",
+    "WritebackReport",
+    "current_run",
+    "embedding_property",
+    "top_items_property",
+    "writeback",
+]
 
 log = logging.getLogger(__name__)
 
 SLOTS = (0, 1)
+#: HNSW build of the embedding indexes (links per node, build beam); ``None``: Neo4j's
+#: defaults (16, 100). ``bench/ann_recall.py`` measures recall per build.
+HNSW_M: int | None = None
+HNSW_EF_CONSTRUCTION: int | None = None
 LABELS = {"user": Label.USER, "item": Label.ITEM, "topic": Label.TOPIC}
 #: inference list → (relationship type, source type, target type)
 INFERRED: dict[str, tuple[RelType, str, str]] = {
@@ -114,9 +131,22 @@ def current_run(store: GraphStore) -> dict[str, Any] | None:
     return rows[0]["r"] if rows else None
 
 
+def top_items_property(slot: int) -> str:
+    """User property of a slot holding the exact top-N item ids, e.g. ``top_items_0``."""
+    if slot not in SLOTS:
+        raise ValueError(f"slot must be one of {SLOTS}")
+    return f"top_items_{slot}"
+
+
 def _rows_of_vectors(keys: np.ndarray, vectors: np.ndarray) -> Iterator[dict[str, Any]]:
     for k, v in zip(keys, vectors, strict=True):
         yield {"id": str(k), "v": v.tolist()}
+
+
+def _rows_of_top_items(maps: IdMaps, top: TopK) -> Iterator[dict[str, Any]]:
+    items = maps.keys["item"]
+    for k, row in zip(maps.keys["user"], top.index, strict=True):
+        yield {"id": str(k), "items": [str(x) for x in items[row[row >= 0]]]}
 
 
 def _augment(emb: dict[str, np.ndarray]) -> tuple[dict[str, np.ndarray], float]:
@@ -252,9 +282,10 @@ def writeback(
             op="writeback.slot_holders",
         )["k"]
         stale = sorted(set(holders) - set(maps.keys[t].tolist()))
+        also = f", n.{top_items_property(slot)}" if t == "user" else ""
         if stale:
             store.write_batches(
-                f"UNWIND $rows AS row MATCH (n:{lbl.value} {{{key}: row.k}}) REMOVE n.{prop}",
+                f"UNWIND $rows AS row MATCH (n:{lbl.value} {{{key}: row.k}}) REMOVE n.{prop}{also}",
                 ({"k": k} for k in stale),
                 op="writeback.clear_stale",
                 batch_size=batch_size,
@@ -273,7 +304,25 @@ def writeback(
                 progress=bar.update,
             )
         report.embeddings[lbl.value] = stats.rows
-        ensure_vector_index(store, lbl, prop, vectors[t].shape[1], quantized=False)
+        if t == "user" and "user_items" in inference.lists:
+            # exact top-N per user (brute force at inference): `recommend` serves from it
+            # whenever it holds k items the user has not bought, the vector index otherwise
+            store.write_batches(
+                f"UNWIND $rows AS row MATCH (n:User {{{key}: row.id}}) "
+                f"SET n.{top_items_property(slot)} = row.items",
+                _rows_of_top_items(maps, inference.lists["user_items"]),
+                op="writeback.top_items",
+                batch_size=batch_size,
+            )
+        ensure_vector_index(
+            store,
+            lbl,
+            prop,
+            vectors[t].shape[1],
+            quantized=False,
+            hnsw_m=HNSW_M,
+            hnsw_ef_construction=HNSW_EF_CONSTRUCTION,
+        )
     report.seconds["embeddings"] = time.perf_counter() - t0
 
     t0 = time.perf_counter()

@@ -65,6 +65,7 @@ def test_gat_recovers_planted_interests_far_above_mostpop_and_trains_from_the_cl
     exp, ck = tmp_path / "exp", tmp_path / "ck"
     save_export(exp, data, maps, info)
     args = ["train", "--export", str(exp), "--out", str(ck), "--epochs", "6", "-k", "5"]
+    args += ["--serve-top", "20"]
     res = CliRunner().invoke(cli, [*args, "--device", "cpu", "--format", "json"])
     assert res.exit_code == 0, res.output
     summary = json.loads(res.stdout)
@@ -76,7 +77,9 @@ def test_gat_recovers_planted_interests_far_above_mostpop_and_trains_from_the_cl
 
     inf = Inference.load(ck / "inference.pt")
     ui = inf.lists["user_items"].index
-    assert ui.shape == (data["user"].num_nodes, 5)
+    assert ui.shape == (data["user"].num_nodes, 20)  # the stored exact top-N for serving
+    assert inf.lists["user_topics"].index.shape == (data["user"].num_nodes, 5)
+    assert json.loads((ck / "run.json").read_text())["serve_top"] == 20
     bought = data["user", "purchased", "item"].edge_index.numpy()
     bought_pairs = set(zip(bought[0], bought[1], strict=True))
     assert not any((u, i) in bought_pairs for u in range(ui.shape[0]) for i in ui[u])
