@@ -44,8 +44,9 @@ def writeback(
     """Write a trained run into Neo4j and make it the current run (atomic switch).
 
     RUN_DIR is a `train` output folder (default: the newest under HOME/models). Writes
-    GAT embeddings (vector-indexed), INTERESTED_IN / CO_INTEREST / SIMILAR_TO edges with
-    score, rank and run_id, and a ModelRun node. Writing the same run again writes nothing.
+    GAT embeddings (vector-indexed), each user's exact top-N items (top_items_<slot>, what
+    `recommend` serves from), INTERESTED_IN / CO_INTEREST / SIMILAR_TO edges with score,
+    rank and run_id, and a ModelRun node. Writing the same run again writes nothing.
 
     \b
     Example:

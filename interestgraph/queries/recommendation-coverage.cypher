@@ -1,19 +1,29 @@
 // name: recommendation-coverage
 // purpose: Catalogue coverage and popularity bias of the current run's top-k recommendations
-//   (vector index, purchases excluded) for a sample of users: distinct items recommended /
-//   catalogue, and the mean buyers of a recommended item against the mean buyers of a
-//   purchased item (popularity_ratio > 1 = recommendations lean popular).
+//   (as `recommend` serves them: the stored exact top-N, or the vector index when it holds
+//   fewer than k unbought items; purchases excluded) for a sample of users: distinct items
+//   recommended / catalogue, and the mean buyers of a recommended item against the mean
+//   buyers of a purchased item (popularity_ratio > 1 = recommendations lean popular).
 // param: users integer 200  Users sampled (the first by user_id with an embedding).
 // param: k integer 10  Recommendations per user.
 // example: interestgraph query recommendation-coverage -p users 500 -p k 20
 MATCH (r:ModelRun {current: true})
-WITH 'embedding_' + toString(r.slot) AS prop, 'ig_item_embedding_' + toString(r.slot) AS idx
+WITH 'embedding_' + toString(r.slot) AS prop, 'ig_item_embedding_' + toString(r.slot) AS idx,
+     'top_items_' + toString(r.slot) AS top
 MATCH (u:User) WHERE u[prop] IS NOT NULL
-WITH prop, idx, u ORDER BY u.user_id LIMIT $users
-CALL (u, prop, idx) {
-  CALL db.index.vector.queryNodes(idx, $k + COUNT { (u)-[:PURCHASED]->() }, u[prop])
+WITH prop, idx, top, u ORDER BY u.user_id LIMIT $users
+WITH prop, idx, u, [(u)-[:PURCHASED]->(p:Item) | p.item_id] AS bought, coalesce(u[top], []) AS top
+WITH prop, idx, u, bought, [x IN top WHERE NOT x IN bought] AS fresh
+CALL (u, prop, idx, bought, fresh) {
+  WITH fresh WHERE size(fresh) >= $k
+  UNWIND fresh[..$k] AS id
+  MATCH (i:Item {item_id: id})
+  RETURN i
+  UNION
+  WITH u, prop, idx, bought, fresh WHERE size(fresh) < $k
+  CALL db.index.vector.queryNodes(idx, $k + size(bought), u[prop])
   YIELD node AS i, score
-  WITH i, score WHERE NOT EXISTS { (u)-[:PURCHASED]->(i) }
+  WITH i, score WHERE NOT i.item_id IN bought
   RETURN i ORDER BY score DESC LIMIT $k
 }
 WITH count(DISTINCT u) AS users, collect(i) AS recs

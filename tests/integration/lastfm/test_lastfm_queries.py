@@ -107,6 +107,17 @@ def check_recommendation_coverage(store, ig):
     (row,) = run(store, "recommendation-coverage", users=100, k=10)
     assert row["users"] == 100 and row["recommendations"] == 1000
     assert 10 <= row["distinct_items"] <= 1000
+    # the same lists `recommend` serves, for the first 100 users by user_id with an embedding
+    users = [
+        r["u"]
+        for r in store.read(
+            "MATCH (r:ModelRun {current: true}) MATCH (u:User) "
+            "WHERE u['embedding_' + toString(r.slot)] IS NOT NULL "
+            "RETURN u.user_id AS u ORDER BY u LIMIT 100"
+        )
+    ]
+    served = {rec.item_id for u in users for rec in ig.recommend(u, k=10)}
+    assert row["distinct_items"] == len(served)
     assert row["catalogue"] == one(store, "MATCH (i:Item) RETURN count(i) AS n")
     assert row["coverage"] == pytest.approx(row["distinct_items"] / row["catalogue"], abs=1e-4)
     assert row["popularity_ratio"] > 0
