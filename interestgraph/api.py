@@ -222,8 +222,12 @@ class InterestGraph:
     ) -> list[Recommendation]:
         """Top-``k`` items for a user, by the current run's score, with reasons.
 
-        ``topic``: only items with that topic. Unknown users with follows get the
-        cold-start vector; users with nothing to go on get popular items.
+        Exact (the brute-force top-``k`` over the run's embeddings) when the user's stored
+        top-N (``top_items_<slot>``) still holds ``k`` items they may get; otherwise, and
+        for cold-start users, candidates also come from the approximate vector index.
+        ``topic``: only items with that topic (exact: every item of it is scored). Unknown
+        users with follows get the cold-start vector; users with nothing to go on get
+        popular items.
         """
         check_id("user_id", user_id)
         _check_k(k)
