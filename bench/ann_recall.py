@@ -43,22 +43,25 @@ from _common import bench_settings, percentiles
 from interestgraph.output import render
 
 
-def exact_top_k(h_u: np.ndarray, h_i: np.ndarray, bought: list[np.ndarray], k: int) -> list:
-    """Per user, the exact top-``k`` item indices by dot product, purchases excluded."""
-    out = []
-    for u in range(len(h_u)):
+def exact_top_k(
+    h_u: np.ndarray, h_i: np.ndarray, bought: list[np.ndarray], k: int, users: list[int]
+) -> dict[int, np.ndarray]:
+    """For ``users``, the exact top-``k`` item indices by dot product, purchases excluded."""
+    out = {}
+    for u in users:
         s = h_i @ h_u[u]
         s[bought[u]] = -np.inf
         top = np.argpartition(-s, k)[:k]
-        out.append(top[np.argsort(-s[top], kind="stable")])
+        out[u] = top[np.argsort(-s[top], kind="stable")]
     return out
 
 
 def rebuild_item_index(store, slot: int, dim: int, m: int | None, ef: int | None) -> float:
     """Drop and rebuild the serving slot's item index with this HNSW build; seconds taken."""
     from interestgraph.graphstore.schema import Label, ensure_vector_index, vector_index_name
+    from interestgraph.sync.writeback import embedding_property
 
-    prop = f"embedding_{slot}"
+    prop = embedding_property(slot)
     t0 = time.perf_counter()
     store.write(f"DROP INDEX {vector_index_name(Label.ITEM, prop)} IF EXISTS")
     ensure_vector_index(
@@ -68,7 +71,7 @@ def rebuild_item_index(store, slot: int, dim: int, m: int | None, ef: int | None
     return time.perf_counter() - t0
 
 
-def measure(ig, users: list[int], keys: np.ndarray, exact: list, k: int) -> dict[str, float]:
+def measure(ig, users: list[int], keys: np.ndarray, exact: dict, k: int) -> dict[str, float]:
     """Recall@k, exact-list share and latency of ``recommend`` for ``users``."""
     hits, same, times = 0, 0, []
     for u in users:
@@ -103,9 +106,9 @@ def main() -> None:
     from interestgraph.sync.writeback import (
         HNSW_EF_CONSTRUCTION,
         HNSW_M,
-        _rows_of_top_items,
         current_run,
         top_items_property,
+        write_top_items,
         writeback,
     )
 
@@ -115,54 +118,52 @@ def main() -> None:
     inf = Inference.load(args.run / "inference.pt")
     maps = IdMaps.load(args.run, ["user", "item"])
     rows = []
-    with GraphStore.from_settings(settings) as store:
-        writeback(store, args.run, progress=False)
-        run = current_run(store)
-        pairs = store.read_columns(
-            "MATCH (u:User)-[:PURCHASED]->(i:Item) RETURN u.user_id AS u, i.item_id AS i"
-        )
-        uix = maps.index("user", pairs["u"])
-        iix = maps.index("item", pairs["i"])
-        bought = [np.sort(iix[uix == u]) for u in range(maps.num_nodes("user"))]
-        exact = exact_top_k(inf.embeddings["user"], inf.embeddings["item"], bought, args.k)
-        exact = [maps.keys["item"][e] for e in exact]
-        n_users = maps.num_nodes("user")
-        rng = np.random.default_rng(args.seed)
-        users = sorted(rng.choice(n_users, min(args.users or n_users, n_users), replace=False))
-        dim = inf.embeddings["item"].shape[1] + 1
-        stored = top_items_property(int(run["slot"]))
-        ig = InterestGraph(store, settings)
-        measure(ig, users[:20], maps.keys["user"], exact, args.k)  # warm-up
-        served = measure(ig, users, maps.keys["user"], exact, args.k)
-        rows.append({"path": "served (stored top-N + index)", **served})
-        print(rows[-1], flush=True)
-        store.write(f"MATCH (u:User) REMOVE u.{stored}")
-        for build in args.hnsw.split(","):
-            m, ef = (int(x) for x in build.split("/"))
-            seconds = rebuild_item_index(store, int(run["slot"]), dim, m, ef)
-            for c in (int(x) for x in args.candidates.split(",")):
-                ig = InterestGraph(store, settings.with_overrides(ann_candidates=c))
-                measure(ig, users[:20], maps.keys["user"], exact, args.k)  # warm-up
-                rows.append(
-                    {
-                        "path": f"index only, m/ef_construction {build}",
-                        "index build s": round(seconds, 1),
-                        "candidates": c,
-                        **measure(ig, users, maps.keys["user"], exact, args.k),
-                    }
-                )
-                print(rows[-1], flush=True)
-        rebuild_item_index(store, int(run["slot"]), dim, HNSW_M, HNSW_EF_CONSTRUCTION)
-        store.write_batches(
-            f"UNWIND $rows AS row MATCH (n:User {{user_id: row.id}}) SET n.{stored} = row.items",
-            _rows_of_top_items(maps, inf.lists["user_items"]),
-        )
-        t0 = time.perf_counter()
-        for u in users:
-            s = inf.embeddings["item"] @ inf.embeddings["user"][u]
-            s[bought[u]] = -np.inf
-            np.argpartition(-s, args.k)[: args.k]
-        numpy_ms = (time.perf_counter() - t0) / len(users) * 1000
+    try:
+        with GraphStore.from_settings(settings) as store:
+            writeback(store, args.run, progress=False)
+            run = current_run(store)
+            pairs = store.read_columns(
+                "MATCH (u:User)-[:PURCHASED]->(i:Item) RETURN u.user_id AS u, i.item_id AS i"
+            )
+            uix = maps.index("user", pairs["u"])
+            iix = maps.index("item", pairs["i"])
+            bought = [np.sort(iix[uix == u]) for u in range(maps.num_nodes("user"))]
+            n_users = maps.num_nodes("user")
+            rng = np.random.default_rng(args.seed)
+            users = sorted(rng.choice(n_users, min(args.users or n_users, n_users), replace=False))
+            t0 = time.perf_counter()
+            exact = exact_top_k(
+                inf.embeddings["user"], inf.embeddings["item"], bought, args.k, users
+            )
+            numpy_ms = (time.perf_counter() - t0) / len(users) * 1000
+            exact = {u: maps.keys["item"][e] for u, e in exact.items()}
+            dim = inf.embeddings["item"].shape[1] + 1
+            stored = top_items_property(int(run["slot"]))
+            ig = InterestGraph(store, settings)
+            measure(ig, users[:20], maps.keys["user"], exact, args.k)  # warm-up
+            served = measure(ig, users, maps.keys["user"], exact, args.k)
+            rows.append({"path": "served (stored top-N + index)", **served})
+            print(rows[-1], flush=True)
+            store.write(f"MATCH (u:User) REMOVE u.{stored}")
+            for build in args.hnsw.split(","):
+                m, ef = (int(x) for x in build.split("/"))
+                seconds = rebuild_item_index(store, int(run["slot"]), dim, m, ef)
+                for c in (int(x) for x in args.candidates.split(",")):
+                    ig = InterestGraph(store, settings.with_overrides(ann_candidates=c))
+                    measure(ig, users[:20], maps.keys["user"], exact, args.k)  # warm-up
+                    rows.append(
+                        {
+                            "path": f"index only, m/ef_construction {build}",
+                            "index build s": round(seconds, 1),
+                            "candidates": c,
+                            **measure(ig, users, maps.keys["user"], exact, args.k),
+                        }
+                    )
+                    print(rows[-1], flush=True)
+            rebuild_item_index(store, int(run["slot"]), dim, HNSW_M, HNSW_EF_CONSTRUCTION)
+            write_top_items(store, maps, inf.lists["user_items"], int(run["slot"]))
+    finally:
+        server.stop()
     print(
         f"\n{run['run_id']}: {len(users)} users, {maps.num_nodes('item'):,} items, "
         f"{datetime.now(UTC):%Y-%m-%d}, {platform.machine()}, {os.cpu_count()} cores"

@@ -127,7 +127,7 @@ WITH r, u, q, basis, prop, qn, bought, stored,
      CASE WHEN $exclude THEN size([x IN stored WHERE NOT x IN bought]) ELSE size(stored) END
        >= $k AS exact,
      4 * ($k + CASE WHEN $exclude THEN size(bought) ELSE 0 END) AS want
-WITH r, u, q, basis, prop, qn, stored, exact,
+WITH r, u, q, basis, prop, qn, bought, stored, exact,
      CASE WHEN want < $candidates THEN $candidates WHEN want > 10000 THEN 10000 ELSE want END
        AS fetch
 CALL (r, u, q, stored, exact, fetch) {
@@ -150,9 +150,9 @@ CALL (r, u, q, stored, exact, fetch) {
   RETURN i
 }
 // cosine similarity in [0, 1] (as the index scores) → the model's dot product
-WITH r, u, i, basis, (2 * vector.similarity.cosine(q, i[prop]) - 1) * qn * r.item_norm_max
-       AS score
-WHERE score IS NOT NULL AND NOT ($exclude AND u IS NOT NULL AND EXISTS { (u)-[:PURCHASED]->(i) })
+WITH r, u, i, basis, bought,
+     (2 * vector.similarity.cosine(q, i[prop]) - 1) * qn * r.item_norm_max AS score
+WHERE score IS NOT NULL AND NOT ($exclude AND i.item_id IN bought)
 WITH r, u, i, basis, score ORDER BY score DESC LIMIT $k
 """
     + _REASONS

@@ -7,7 +7,8 @@ What is written for run ``R`` (from a training folder: ``inference.pt``, ``ids_*
   property, with a cosine vector index per label and slot (``ig_<label>_embedding_<slot>``).
   Items are stored with the MIPS-to-cosine augmentation ``[h_i, sqrt(M² - |h_i|²)]``
   (``M`` = the largest item norm, kept on the run) and users and topics as ``[h, 0]``, so
-  the cosine index ranks items by the model's dot-product score exactly:
+  cosine similarity orders items by the model's dot-product score exactly (the index search
+  itself is approximate):
   ``dot(u, i) = (2·score - 1)·|u|·M`` for the index score of ``queryNodes``;
 * ``top_items_<slot>`` on every User: the ids of its exact top-N items (brute force over
   all items at inference, purchases excluded; N = ``train --serve-top``, default 100).
@@ -64,6 +65,7 @@ __all__ = [
     "current_run",
     "embedding_property",
     "top_items_property",
+    "write_top_items",
     "writeback",
 ]
 
@@ -83,11 +85,20 @@ INFERRED: dict[str, tuple[RelType, str, str]] = {
 }
 
 
-def embedding_property(slot: int) -> str:
-    """Vector property of a slot, e.g. ``embedding_0``."""
+def _slot_property(base: str, slot: int) -> str:
     if slot not in SLOTS:
         raise ValueError(f"slot must be one of {SLOTS}")
-    return f"embedding_{slot}"
+    return f"{base}_{slot}"
+
+
+def embedding_property(slot: int) -> str:
+    """Vector property of a slot, e.g. ``embedding_0``."""
+    return _slot_property("embedding", slot)
+
+
+def top_items_property(slot: int) -> str:
+    """User property of a slot holding the exact top-N item ids, e.g. ``top_items_0``."""
+    return _slot_property("top_items", slot)
 
 
 @dataclass
@@ -131,22 +142,31 @@ def current_run(store: GraphStore) -> dict[str, Any] | None:
     return rows[0]["r"] if rows else None
 
 
-def top_items_property(slot: int) -> str:
-    """User property of a slot holding the exact top-N item ids, e.g. ``top_items_0``."""
-    if slot not in SLOTS:
-        raise ValueError(f"slot must be one of {SLOTS}")
-    return f"top_items_{slot}"
-
-
 def _rows_of_vectors(keys: np.ndarray, vectors: np.ndarray) -> Iterator[dict[str, Any]]:
     for k, v in zip(keys, vectors, strict=True):
         yield {"id": str(k), "v": v.tolist()}
 
 
-def _rows_of_top_items(maps: IdMaps, top: TopK) -> Iterator[dict[str, Any]]:
-    items = maps.keys["item"]
-    for k, row in zip(maps.keys["user"], top.index, strict=True):
-        yield {"id": str(k), "items": [str(x) for x in items[row[row >= 0]]]}
+def write_top_items(
+    store: GraphStore, maps: IdMaps, top: TopK, slot: int, *, batch_size: int = 5000
+) -> int:
+    """Set every user's ``top_items_<slot>`` to its list in ``top`` (item ids, best first).
+
+    Returns the number of users written.
+    """
+
+    def rows() -> Iterator[dict[str, Any]]:
+        items = maps.keys["item"]
+        for k, row in zip(maps.keys["user"], top.index, strict=True):
+            yield {"id": str(k), "items": [str(x) for x in items[row[row >= 0]]]}
+
+    return store.write_batches(
+        f"UNWIND $rows AS row MATCH (n:User {{{KEYS[Label.USER]}: row.id}}) "
+        f"SET n.{top_items_property(slot)} = row.items",
+        rows(),
+        op="writeback.top_items",
+        batch_size=batch_size,
+    ).rows
 
 
 def _augment(emb: dict[str, np.ndarray]) -> tuple[dict[str, np.ndarray], float]:
@@ -304,16 +324,6 @@ def writeback(
                 progress=bar.update,
             )
         report.embeddings[lbl.value] = stats.rows
-        if t == "user" and "user_items" in inference.lists:
-            # exact top-N per user (brute force at inference): `recommend` serves from it
-            # whenever it holds k items the user has not bought, the vector index otherwise
-            store.write_batches(
-                f"UNWIND $rows AS row MATCH (n:User {{{key}: row.id}}) "
-                f"SET n.{top_items_property(slot)} = row.items",
-                _rows_of_top_items(maps, inference.lists["user_items"]),
-                op="writeback.top_items",
-                batch_size=batch_size,
-            )
         ensure_vector_index(
             store,
             lbl,
@@ -323,6 +333,9 @@ def writeback(
             hnsw_m=HNSW_M,
             hnsw_ef_construction=HNSW_EF_CONSTRUCTION,
         )
+    if "user" in node_types and "user_items" in inference.lists:
+        # exact top-N per user: `recommend` serves from it (see the module doc)
+        write_top_items(store, maps, inference.lists["user_items"], slot, batch_size=batch_size)
     report.seconds["embeddings"] = time.perf_counter() - t0
 
     t0 = time.perf_counter()
