@@ -1,27 +1,40 @@
-"""The main job, end to end: ingest → embed → export → train → evaluate → write-back.
+"""The main job, end to end: ingest → embed → export → train → infer → evaluate → write-back.
 
 ``run_pipeline(settings, dataset)`` starts the local server when no ``NEO4J_URI`` is set,
-creates the schema, ingests the dataset (idempotent), embeds text (only what changed),
-exports the graph (fidelity-checked), trains the GAT (early stopping; test metrics),
-evaluates MostPop and ItemKNN on the same split for reference, writes the run back (atomic
-switch to the new run) and serves a few recommendations with reasons. Every stage is
-timed; a re-run on unchanged data writes nothing to the observed graph and switches to a
-new run.
+creates the schema, ingests the dataset (idempotent; a first load of at least
+``BULK_MIN_ROWS`` rows into the empty managed database goes through Neo4j's bulk
+importer), embeds text (only what changed), exports the graph (fidelity-checked), trains
+the GAT (early stopping; test metrics), computes its top-K lists, evaluates MostPop and
+BPR-MF (and ItemKNN while its item×item co-occurrence stays small) on the same split for
+reference, writes the run back (atomic switch to the new run) and serves a few
+recommendations with reasons. Every stage is timed and its peak memory measured (the
+Python process and the local Neo4j JVM). A re-run on unchanged data writes nothing to the
+observed graph and switches to a new run.
 """
 
 from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from interestgraph.config import Settings
+import numpy as np
 
-__all__ = ["PipelineResult", "run_pipeline"]
+from interestgraph.config import Settings
+from interestgraph.resources import peak_rss_gib, reset_peak
+
+__all__ = ["BULK_MIN_ROWS", "ITEMKNN_MAX_PAIRS", "PipelineResult", "run_pipeline"]
 
 log = logging.getLogger(__name__)
+
+#: A first load of at least this many rows into the empty managed database is bulk-imported.
+BULK_MIN_ROWS = 500_000
+#: ItemKNN joins the reference models while Σ_users (training purchases)² — the size of
+#: its item×item co-occurrence — stays at most this (10M synthetic purchases: ~1.3e9).
+ITEMKNN_MAX_PAIRS = 100_000_000
 
 
 @dataclass
@@ -32,7 +45,45 @@ class PipelineResult:
     metrics: list[dict[str, Any]] = field(default_factory=list)
     samples: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     seconds: dict[str, float] = field(default_factory=dict)
+    #: per stage: peak RSS (GiB) of this process and of the local Neo4j server
+    memory: dict[str, dict[str, float | None]] = field(default_factory=dict)
+    #: per stage: the rows it processed (its unit is in ``units``)
+    rows: dict[str, int] = field(default_factory=dict)
+    units: dict[str, str] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
     browser: str | None = None
+
+
+class _Stages:
+    """Times stages and measures each one's peak memory (resetting the peaks in between)."""
+
+    def __init__(self, res: PipelineResult, server_pid: Callable[[], int | None]) -> None:
+        self.res, self.server_pid = res, server_pid
+        self.t = time.perf_counter()
+        self._reset()
+
+    def _reset(self) -> None:
+        reset_peak()
+        pid = self.server_pid()
+        if pid is not None:
+            reset_peak(pid)
+
+    def lap(self, stage: str, seconds: float | None = None) -> None:
+        now = time.perf_counter()
+        took = now - self.t if seconds is None else seconds
+        self.res.seconds[stage] = round(took, 1)
+        pid = self.server_pid()
+        self.res.memory[stage] = {
+            "python_peak_gib": _round(peak_rss_gib()),
+            "neo4j_peak_gib": _round(peak_rss_gib(pid)) if pid is not None else None,
+        }
+        log.info("stage %s done in %.1fs", stage, took)
+        self.t = now
+        self._reset()
+
+
+def _round(v: float | None) -> float | None:
+    return None if v is None else round(v, 2)
 
 
 def run_pipeline(
@@ -44,57 +95,72 @@ def run_pipeline(
     epochs: int | None = None,
     sample_users: int = 3,
     progress: bool | None = None,
+    bulk: bool | None = None,
 ) -> PipelineResult:
-    """Run every stage on ``dataset``; see the module doc."""
+    """Run every stage on ``dataset``; see the module doc.
+
+    ``bulk``: ``True`` always bulk-imports (the database must be empty), ``False`` never,
+    ``None`` bulk-imports a first load of at least :data:`BULK_MIN_ROWS` rows into the
+    managed server. ``epochs`` caps the GAT's and BPR-MF's epochs alike.
+    """
     from interestgraph.api import InterestGraph
     from interestgraph.datasets import load_dataset
     from interestgraph.embedding import TextEncoder, embed_graph_text
-    from interestgraph.gnn.evaluate import MODELS, Harness, result_row
+    from interestgraph.gnn.baselines import BPRMF, ItemKNN, MostPop
+    from interestgraph.gnn.evaluate import Harness, result_row
     from interestgraph.gnn.job import new_run_id, train_job
     from interestgraph.gnn.train import GATConfig
     from interestgraph.graphstore import GraphStore, LocalServer
     from interestgraph.graphstore.schema import ensure_schema
     from interestgraph.graphstore.stats import graph_stats
-    from interestgraph.ingest import ingest
+    from interestgraph.ingest import bulk_ingest, ingest
     from interestgraph.sync import export_graph, save_export
     from interestgraph.sync.writeback import writeback
 
     res = PipelineResult()
     home = Path(settings.home)
-    t = time.perf_counter()
+    server = LocalServer(settings) if settings.managed else None
+    stages = _Stages(res, lambda: server.status().pid if server is not None else None)
 
-    def lap(stage: str) -> None:
-        nonlocal t
-        now = time.perf_counter()
-        res.seconds[stage] = round(now - t, 1)
-        log.info("stage %s done in %.1fs", stage, now - t)
-        t = now
-
-    if settings.managed:
-        res.browser = LocalServer(settings).start().browser_url
-    lap("server")
+    if server is not None:
+        res.browser = server.start().browser_url
+    stages.lap("server")
     ds = load_dataset(dataset, settings.datasets_dir, size=size, seed=seed)
+    rows_in = sum(t.rows_read for t in ds.tables.values())
+    rejects = home / "rejects" / f"{dataset}.csv"
     with GraphStore.from_settings(settings) as store:
         info = store.verify()
-        ensure_schema(store)
-        report = ingest(
-            store,
-            ds.tables,
-            notes=ds.notes,
-            problems=ds.problems,
-            rejects_path=home / "rejects" / f"{dataset}.csv",
-            progress=progress,
-        )
-        lap("ingest")
+        empty = not store.read("MATCH (n) RETURN n LIMIT 1", op="pipeline.empty")
+    use_bulk = (
+        bulk if bulk is not None else (server is not None and empty and rows_in >= BULK_MIN_ROWS)
+    )
+    opts = {"notes": ds.notes, "problems": ds.problems, "rejects_path": rejects}
+    if use_bulk:
+        report = bulk_ingest(settings, ds.tables, progress=progress, **opts)
+        res.notes.append(f"ingest: bulk import of {rows_in:,} rows (neo4j-admin)")
+    else:
+        with GraphStore.from_settings(settings) as store:
+            ensure_schema(store)
+            report = ingest(store, ds.tables, progress=progress, **opts)
+    del ds, opts  # the raw tables are not needed past this point
+    res.rows["ingest"], res.units["ingest"] = report.rows_written, "rows"
+    stages.lap("ingest")
+
+    with GraphStore.from_settings(settings) as store:
         embedded = embed_graph_text(
             store, TextEncoder(settings.text_model, settings.device), progress=progress
         )
-        lap("embed")
+        res.rows["embed"], res.units["embed"] = sum(embedded.encoded.values()), "texts"
+        stages.lap("embed")
         data, maps, exported = export_graph(store)
         export_dir = save_export(home / "exports" / dataset, data, maps, exported)
-        lap("export")
+        edges = sum(v for k, v in exported.counts.items() if k.startswith("edges:"))
+        res.rows["export"], res.units["export"] = edges, "edges"
+        stages.lap("export")
+
         config = GATConfig(epochs=epochs) if epochs else GATConfig()
         run_id = new_run_id()
+        harness = Harness(data, "random")
         trained = train_job(
             data,
             home / "models" / run_id,
@@ -104,18 +170,39 @@ def run_pipeline(
             export_meta={"folder": str(export_dir), "dataset": dataset, **exported.as_dict()},
             maps=maps,
             progress=bool(progress),
+            harness=harness,
+            on_phase=stages.lap,
         )
-        lap("train")
-        harness = Harness(data, "random")
+        res.rows["train"] = len(harness.train.users) * trained.epochs
+        res.units["train"] = "training purchases × epochs"
+        res.rows["infer"] = sum(data[t].num_nodes for t in ("user", "item") if t in data.node_types)
+        res.units["infer"] = "users + items ranked"
+
         res.metrics.append(trained.metrics)
-        for name in ("MostPop", "ItemKNN"):
+        baselines: dict[str, Any] = {"MostPop": MostPop(), "BPR-MF": BPRMF()}
+        if epochs:
+            baselines["BPR-MF"].epochs = epochs
+        degrees = np.bincount(harness.train.users, minlength=harness.num_users).astype(np.float64)
+        if float((degrees**2).sum()) <= ITEMKNN_MAX_PAIRS:
+            baselines["ItemKNN"] = ItemKNN()
+        else:
+            res.notes.append(
+                "evaluate: ItemKNN left out (its item×item co-occurrence would hold "
+                f"~{(degrees**2).sum():.2g} entries > {ITEMKNN_MAX_PAIRS:.0e}); run it with "
+                "`interestgraph evaluate --models ItemKNN`"
+            )
+        for name, model in baselines.items():
             t0 = time.perf_counter()
-            model = MODELS[name](data).fit(harness.train)
+            model.fit(harness.train, validate=harness.validate)
             row = result_row(harness, name, harness.test(model), time.perf_counter() - t0, dataset)
             res.metrics.append(row)
-        lap("evaluate")
+        res.rows["evaluate"], res.units["evaluate"] = len(harness.train.users), "training purchases"
+        stages.lap("evaluate")
+        del data, harness
         wb = writeback(store, trained.folder, batch_size=settings.batch_size, progress=progress)
-        lap("writeback")
+        res.rows["writeback"] = sum(wb.embeddings.values()) + sum(wb.edges.values())
+        res.units["writeback"] = "embeddings + edges"
+        stages.lap("writeback")
         ig = InterestGraph(store, settings)
         busiest = store.read(
             "MATCH (u:User) WITH u ORDER BY COUNT { (u)-[:PURCHASED]->() } DESC, u.user_id "
@@ -125,13 +212,14 @@ def run_pipeline(
         )
         for row in busiest:
             res.samples[row["id"]] = [r.as_dict() for r in ig.recommend(row["id"], k=3)]
-        lap("recommend")
+        stages.lap("recommend")
         counts = {r["name"]: r["count"] for r in graph_stats(store) if r["count"]}
     res.summary = {
         "server": info["agent"],
         "address": info["address"],
         "dataset": dataset,
         "rows_written": report.rows_written,
+        "bulk_import": bool(use_bulk),
         "problems": len(report.problems),
         "texts_encoded": sum(embedded.encoded.values()),
         "texts_unchanged": sum(embedded.skipped.values()),

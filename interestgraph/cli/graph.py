@@ -35,7 +35,7 @@ def schema(ctx: click.Context, fmt: str) -> None:
 @click.argument("folder", required=False, type=click.Path(file_okay=False, path_type=Path))
 @click.option(
     "--dataset",
-    type=click.Choice(["lastfm", "ciao", "synthetic"]),
+    type=click.Choice(["lastfm", "ciao", "epinions", "synthetic"]),
     help="Load a built-in dataset instead of a folder.",
 )
 @synthetic_options
@@ -46,6 +46,12 @@ def schema(ctx: click.Context, fmt: str) -> None:
     help="Folder with the public datasets (default ../shared/datasets).",
 )
 @click.option("--strict", is_flag=True, help="Write nothing if any row is invalid.")
+@click.option(
+    "--bulk",
+    is_flag=True,
+    help="First load into an empty local database through neo4j-admin's bulk importer "
+    "(stops and restarts the managed server; refused for NEO4J_URI or a non-empty graph).",
+)
 @click.option(
     "--rejects",
     type=click.Path(dir_okay=False, path_type=Path),
@@ -65,6 +71,7 @@ def ingest(
     seed: int,
     datasets_dir: Path | None,
     strict: bool,
+    bulk: bool,
     rejects: Path | None,
     encoding: str,
     batch_size: int | None,
@@ -77,19 +84,21 @@ def ingest(
     .parquet (see README, "Data format"). Every problem is reported with file, line,
     column and fix; invalid rows go to a rejects file and the valid ones are loaded
     (--strict: nothing is loaded). Loading the same input twice changes nothing.
+    --bulk writes the same graph through `neo4j-admin database import full` (a first load
+    of millions of rows; the database must be empty); later loads use the default MERGE.
 
     \b
     Example:
         interestgraph ingest ./shop-export
         interestgraph ingest --dataset lastfm --format json
-        interestgraph ingest --dataset synthetic --size 1000000
+        interestgraph ingest --dataset synthetic --size 1000000 --bulk
     """
     from datetime import UTC, datetime
 
     from interestgraph.datasets import load_dataset
     from interestgraph.graphstore import GraphStore
+    from interestgraph.ingest import bulk_ingest, read_folder
     from interestgraph.ingest import ingest as run_ingest
-    from interestgraph.ingest import read_folder
 
     if (folder is None) == (dataset is None):
         raise click.UsageError("give either FOLDER or --dataset")
@@ -102,16 +111,12 @@ def ingest(
         raws, notes, problems, name = read_folder(folder, encoding=encoding), [], [], folder.name
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
     rejects = rejects or Path(settings.home) / "rejects" / f"{name}-{stamp}.csv"
-    with GraphStore.from_settings(settings) as store:
-        report = run_ingest(
-            store,
-            raws,
-            strict=strict,
-            rejects_path=rejects,
-            progress=progress,
-            notes=notes,
-            problems=problems,
-        )
+    opts = {"strict": strict, "rejects_path": rejects, "progress": progress}
+    if bulk:
+        report = bulk_ingest(settings, raws, notes=notes, problems=problems, **opts)
+    else:
+        with GraphStore.from_settings(settings) as store:
+            report = run_ingest(store, raws, notes=notes, problems=problems, **opts)
     if fmt == "json":
         click.echo(render(report.as_dict(), "json"))
         return
@@ -122,6 +127,12 @@ def ingest(
             f"\n{report.rows_written:,} rows written in {report.seconds:.1f}s "
             f"({rate:,.0f} rows/s); {len(report.problems):,} problem(s)"
         )
+        if report.bulk:
+            b = report.bulk
+            click.echo(
+                f"bulk import: {b['rows_per_s']:,} rows/s in neo4j-admin ({b['import_seconds']}s; "
+                f"input files {b['prepare_seconds']}s, schema {b['schema_seconds']}s)"
+            )
         for p in report.problems[:5]:
             click.echo(f"  - {p}")
         if report.rejects_file:
@@ -194,7 +205,9 @@ def embed(
     click.echo(render(report.rows(), fmt))
     if fmt == "table":
         click.echo(
-            f"\n{sum(report.encoded.values()):,} encoded ({report.sentences_per_second:,.0f}/s), "
+            f"\n{sum(report.encoded.values()):,} encoded ({report.sentences_per_second:,.0f}/s; "
+            f"{sum(report.distinct.values()):,} distinct texts, "
+            f"{report.distinct_per_second:,.0f}/s through the model), "
             f"{sum(report.skipped.values()):,} unchanged and skipped, {report.seconds:.1f}s"
         )
 

@@ -5,13 +5,14 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from interestgraph.errors import InputError
 from interestgraph.ingest.reader import RawTable
 from interestgraph.ingest.report import Problem
 
-__all__ = ["Dataset", "find_folder", "raw_table"]
+__all__ = ["Dataset", "find_folder", "raw_table", "read_mat"]
 
 
 @dataclass
@@ -48,3 +49,10 @@ def find_folder(datasets_dir: Path, name: str, marker: str) -> Path:
         "INTERESTGRAPH_DATASETS (or --datasets-dir) to the folder holding it. The data is "
         "read in place and never copied into the project."
     )
+
+
+def read_mat(path: Path, var: str) -> np.ndarray:
+    """Variable ``var`` of a MATLAB file (the Ciao and Epinions releases)."""
+    from scipy.io import loadmat
+
+    return np.asarray(loadmat(path)[var])

@@ -24,23 +24,17 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from interestgraph.datasets.base import Dataset, find_folder, raw_table
+from interestgraph.datasets.base import Dataset, find_folder, raw_table, read_mat
 from interestgraph.ingest.report import Problem
 
 __all__ = ["load_ciao"]
 
 
-def _mat(path: Path, var: str) -> np.ndarray:
-    from scipy.io import loadmat
-
-    return np.asarray(loadmat(path)[var])
-
-
 def load_ciao(datasets_dir: Path) -> Dataset:
     """Read the Ciao files from ``datasets_dir`` (or its ``ciao`` subfolder)."""
     d = find_folder(datasets_dir, "ciao", "rating_with_timestamp.mat")
-    r = _mat(d / "rating_with_timestamp.mat", "rating").astype(np.int64)
-    trust = _mat(d / "ciao" / "trustnetwork.mat", "trustnetwork").astype(np.int64)
+    r = read_mat(d / "rating_with_timestamp.mat", "rating").astype(np.int64)
+    trust = read_mat(d / "ciao" / "trustnetwork.mat", "trustnetwork").astype(np.int64)
     catalog = {}
     for line in (d / "catalog_ciao.txt").read_text(encoding="ascii").splitlines():
         if line.strip():

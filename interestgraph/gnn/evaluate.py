@@ -21,12 +21,14 @@ import torch
 from torch_geometric.data import HeteroData
 
 from interestgraph.gnn.baselines import BPRMF, Interactions, ItemKNN, LightGCNRec, MostPop
-from interestgraph.gnn.metrics import csr_from_pairs, evaluate_ranking
+from interestgraph.gnn.metrics import Csr, csr_from_pairs, evaluate_ranking
 from interestgraph.gnn.split import Split, random_split, temporal_split
 
 __all__ = [
     "BASELINES",
     "MODELS",
+    "TEST_USERS",
+    "VAL_USERS",
     "Harness",
     "Recommender",
     "evaluate_models",
@@ -90,16 +92,32 @@ def make_split(data: HeteroData, protocol: str, seed: int = 0) -> Split:
     raise ValueError(f"unknown protocol {protocol!r}; use random or temporal")
 
 
+#: Users evaluated at most per validation / test pass; above it a fixed, seeded sample is
+#: used (full ranking over every item either way), so an evaluation costs O(users × items)
+#: with users capped: linear in the catalogue.
+VAL_USERS = 10_000
+TEST_USERS = 50_000
+
+
 class Harness:
     """One split of an export's purchases, with its validation and test scorers.
 
     The split is made before any model sees the data; ``validate(model)`` is validation
     Recall@20 (training items excluded), ``test(model)`` the full test metrics (training
-    and validation items excluded).
+    and validation items excluded). When more than ``val_users`` (``test_users``) users
+    hold validation (test) items, a seeded sample of that many is evaluated, the same
+    users at every epoch and for every model; ``sampling`` says so.
     """
 
     def __init__(
-        self, data: HeteroData, protocol: str, seed: int = 0, ks: tuple[int, ...] = (10, 20)
+        self,
+        data: HeteroData,
+        protocol: str,
+        seed: int = 0,
+        ks: tuple[int, ...] = (10, 20),
+        *,
+        val_users: int | None = VAL_USERS,
+        test_users: int | None = TEST_USERS,
     ) -> None:
         users, items, _, _ = interactions(data)
         self.num_users, self.num_items = data["user"].num_nodes, data["item"].num_nodes
@@ -113,16 +131,42 @@ class Harness:
         self.test_items = csr_from_pairs(users[split.test], items[split.test], nu)
         seen = np.concatenate([split.train, split.val])
         self.hist_test = csr_from_pairs(users[seen], items[seen], nu)
+        rng = np.random.default_rng(seed)
+        self.sampling: dict[str, str] = {}
+        self.val_users = self._sample(self.val_items, val_users, rng, "validation")
+        self.test_users = self._sample(self.test_items, test_users, rng, "test")
+
+    def _sample(
+        self, held: Csr, limit: int | None, rng: np.random.Generator, part: str
+    ) -> np.ndarray:
+        users = np.flatnonzero(held.counts() > 0)
+        if limit is None or len(users) <= limit:
+            return users
+        self.sampling[part] = f"a seeded sample of {limit:,} of {len(users):,} users"
+        log.info("%s: %s (full ranking over %d items)", part, self.sampling[part], self.num_items)
+        return np.sort(rng.choice(users, limit, replace=False))
 
     def validate(self, model: Recommender) -> float:
         """Validation Recall@20 (the early-stopping metric)."""
-        m = evaluate_ranking(model.score, self.hist_train, self.val_items, self.num_items, ks=(20,))
+        m = evaluate_ranking(
+            model.score,
+            self.hist_train,
+            self.val_items,
+            self.num_items,
+            ks=(20,),
+            users=self.val_users,
+        )
         return m["recall@20"]
 
     def test(self, model: Recommender) -> dict[str, float]:
         """Test metrics by full ranking."""
         return evaluate_ranking(
-            model.score, self.hist_test, self.test_items, self.num_items, ks=self.ks
+            model.score,
+            self.hist_test,
+            self.test_items,
+            self.num_items,
+            ks=self.ks,
+            users=self.test_users,
         )
 
 
@@ -136,6 +180,11 @@ def result_row(
         "model": name,
         **{k: round(v, 4) for k, v in metrics.items() if k != "users"},
         "users": int(metrics["users"]),
+        **(
+            {"sampled": "; ".join(f"{k}: {v}" for k, v in harness.sampling.items())}
+            if harness.sampling
+            else {}
+        ),
         "train_seconds": round(seconds, 1),
         "machine": f"{platform.machine()}, {torch.get_num_threads()} threads",
         "date": datetime.now(UTC).strftime("%Y-%m-%d"),

@@ -11,18 +11,18 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 from torch_geometric.data import HeteroData
 
 from interestgraph.gnn.checkpoint import save_checkpoint
 from interestgraph.gnn.evaluate import PURCHASED, Harness, result_row
 from interestgraph.gnn.infer import infer
-from interestgraph.gnn.metrics import csr_from_pairs
+from interestgraph.gnn.metrics import Csr, csr_from_pairs
 from interestgraph.gnn.train import GATConfig, GATRec
 
 __all__ = ["TrainResult", "new_run_id", "purchased_lists", "train_job"]
@@ -70,16 +70,21 @@ def train_job(
     export_meta: dict[str, Any] | None = None,
     maps: Any | None = None,
     progress: bool = False,
+    harness: Harness | None = None,
+    on_phase: Callable[[str], object] | None = None,
 ) -> TrainResult:
     """Train, test, checkpoint and infer; see the module doc.
 
     ``maps`` (the export's :class:`~interestgraph.sync.IdMaps`) are copied into ``out``
     so the folder is self-contained for the write-back. ``serve_top``: items kept per user
-    for exact serving (see :func:`~interestgraph.gnn.infer.infer`).
+    for serving (see :func:`~interestgraph.gnn.infer.infer`). ``harness``: an existing
+    split of ``data`` to use (else one is made with ``protocol`` and ``split_seed``).
+    ``on_phase("train")`` and ``on_phase("infer")`` are called as those phases end (the
+    pipeline times and measures its stages with them).
     """
     run_id = run_id or new_run_id()
     t0 = time.perf_counter()
-    harness = Harness(data, protocol, split_seed)
+    harness = harness or Harness(data, protocol, split_seed)
     rec = GATRec(data, config, device=device)
     rec.progress = progress
     rec.fit(harness.train, validate=harness.validate)
@@ -87,24 +92,31 @@ def train_job(
     metrics = harness.test(rec)
     dataset = (export_meta or {}).get("dataset") or Path(out).name
     row = result_row(harness, "GAT", metrics, t_train, dataset)
-    t1 = time.perf_counter()
     vals = [r for r in rec.history if "val" in r]
     best = max(vals, key=lambda r: r["val"])["epoch"] if vals else None
     out = Path(out)
     save_checkpoint(out, rec, export=export_meta, metrics={"run_id": run_id, **row})
+    t_test = time.perf_counter() - t0 - t_train
+    if on_phase is not None:
+        on_phase("train")
+    t1 = time.perf_counter()
     rec.use_graph(None)  # inference sees every purchase
     result = infer(rec.embeddings(), purchased_lists(data), k, serve_top=serve_top)
     result.save(out / "inference.pt")
     if maps is not None:
         maps.save(out)
     (out / "run.json").write_text(
-        json.dumps({"run_id": run_id, "k": k, "serve_top": serve_top}, indent=2)
+        json.dumps(
+            {"run_id": run_id, "k": k, "serve_top": serve_top, "lists": result.meta}, indent=2
+        )
     )
-    seconds = {"train": t_train, "infer": time.perf_counter() - t1}
+    seconds = {"train": t_train, "test": t_test, "infer": time.perf_counter() - t1}
+    if on_phase is not None:
+        on_phase("infer")
     return TrainResult(run_id, out, row, len(rec.history), best, seconds)
 
 
-def purchased_lists(data: HeteroData) -> list[np.ndarray]:
+def purchased_lists(data: HeteroData) -> Csr:
     """Per user, the items purchased in the export (to exclude from recommendations)."""
     users, items = data[PURCHASED].edge_index.numpy()
     return csr_from_pairs(users, items, data["user"].num_nodes)

@@ -10,51 +10,112 @@ remaining items are ranked by score; relevance is binary (held-out items). Per u
 * ``HitRate@K`` = 1 if any held-out item is in the top-K;
 * ``MRR`` = 1 / rank of the best-ranked held-out item in the full ranking;
 
-averaged over users with at least one held-out item. ``Coverage@K`` = distinct items in
-all top-K lists / number of items.
+averaged over users with at least one held-out item (or a seeded sample of them, see
+:func:`evaluate_ranking`'s ``users``). ``Coverage@K`` = distinct items in all top-K lists /
+number of items.
+
+Scale: users are scored in chunks of ``max(1, chunk_elements // num_items)`` rows, so the
+score matrix never exceeds ``chunk_elements`` floats whatever the catalogue; history and
+held-out items are :class:`Csr` matrices (two arrays, no object per user); masking, top-K
+and every metric are tensor operations on the scores' device (GPU when the model is there).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 
 import numpy as np
 import torch
 
-__all__ = ["csr_from_pairs", "evaluate_ranking", "mask_seen"]
+__all__ = ["CHUNK_ELEMENTS", "Csr", "csr_from_pairs", "evaluate_ranking", "mask_seen"]
+
+#: Scores held at once while ranking (floats): 2**26 = 256 MiB of float32.
+CHUNK_ELEMENTS = 2**26
 
 
-def mask_seen(scores: torch.Tensor, seen: list[np.ndarray]) -> torch.Tensor:
-    """Set ``scores[r, seen[r]]`` to ``-inf`` in place for every row ``r``; returns it."""
-    rows = np.concatenate([np.full(len(items), r) for r, items in enumerate(seen)] or [[]])
-    cols = np.concatenate(seen or [[]])
-    if len(rows):
-        r = torch.from_numpy(rows.astype(np.int64))
-        scores[r, torch.from_numpy(cols.astype(np.int64))] = -torch.inf
-    return scores
+@dataclass(frozen=True)
+class Csr:
+    """Per-row sorted column sets as CSR arrays (``indptr`` ``[rows + 1]``, ``indices``).
+
+    ``csr[r]`` is row ``r``'s columns (a view); ``len(csr)`` the number of rows.
+    """
+
+    indptr: np.ndarray
+    indices: np.ndarray
+
+    def __len__(self) -> int:
+        return len(self.indptr) - 1
+
+    def __getitem__(self, row: int) -> np.ndarray:
+        return self.indices[self.indptr[row] : self.indptr[row + 1]]
+
+    def counts(self) -> np.ndarray:
+        """Columns per row."""
+        return np.diff(self.indptr)
+
+    def pairs(self, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """``(position in rows, column)`` of every entry of ``rows``, vectorised."""
+        rows = np.asarray(rows, dtype=np.int64)
+        lo, hi = self.indptr[rows], self.indptr[rows + 1]
+        n = hi - lo
+        pos = np.repeat(np.arange(len(rows)), n)
+        starts = np.repeat(lo - np.concatenate([[0], np.cumsum(n)[:-1]]), n)
+        return pos, self.indices[starts + np.arange(int(n.sum()))]
+
+    @classmethod
+    def from_lists(cls, rows: Sequence[np.ndarray]) -> Csr:
+        """From one array of columns per row (sorted and de-duplicated here)."""
+        sizes = [len(np.unique(r)) for r in rows]
+        indptr = np.zeros(len(rows) + 1, dtype=np.int64)
+        indptr[1:] = np.cumsum(sizes)
+        parts = [np.unique(np.asarray(r, dtype=np.int64)) for r in rows]
+        indices = np.concatenate(parts) if parts else np.zeros(0, np.int64)
+        return cls(indptr, indices.astype(np.int64))
 
 
-def csr_from_pairs(users: np.ndarray, items: np.ndarray, num_users: int) -> list[np.ndarray]:
-    """Per user, the sorted array of items (a list indexed by user)."""
-    out: list[np.ndarray] = [np.zeros(0, np.int64)] * num_users
-    if len(users) == 0:
-        return out
+def csr_from_pairs(users: np.ndarray, items: np.ndarray, num_users: int) -> Csr:
+    """Per user, the sorted, distinct items of the ``(user, item)`` pairs."""
+    users = np.asarray(users, dtype=np.int64)
+    items = np.asarray(items, dtype=np.int64)
     order = np.lexsort((items, users))
-    u, i = np.asarray(users)[order], np.asarray(items)[order]
-    bounds = np.flatnonzero(np.diff(u)) + 1
-    for grp_u, grp_i in zip(np.split(u, bounds), np.split(i, bounds), strict=True):
-        out[int(grp_u[0])] = np.unique(grp_i)
-    return out
+    u, i = users[order], items[order]
+    if len(u):
+        keep = np.ones(len(u), dtype=bool)
+        keep[1:] = (u[1:] != u[:-1]) | (i[1:] != i[:-1])
+        u, i = u[keep], i[keep]
+    indptr = np.zeros(num_users + 1, dtype=np.int64)
+    indptr[1:] = np.cumsum(np.bincount(u, minlength=num_users))
+    return Csr(indptr, i)
+
+
+def _as_csr(rows: Csr | Sequence[np.ndarray]) -> Csr:
+    return rows if isinstance(rows, Csr) else Csr.from_lists(rows)
+
+
+def mask_seen(
+    scores: torch.Tensor, seen: Csr | Sequence[np.ndarray], rows: np.ndarray | None = None
+) -> torch.Tensor:
+    """Set ``scores[r, seen[rows[r]]]`` to ``-inf`` in place (``rows``: default 0..R-1)."""
+    seen = _as_csr(seen)
+    rows = np.arange(len(seen)) if rows is None else rows
+    pos, cols = seen.pairs(rows)
+    if len(pos):
+        dev = scores.device
+        r = torch.from_numpy(pos).to(dev)
+        scores[r, torch.from_numpy(cols).to(dev)] = -torch.inf
+    return scores
 
 
 def evaluate_ranking(
     score: Callable[[torch.Tensor], torch.Tensor],
-    history: list[np.ndarray],
-    held_out: list[np.ndarray],
+    history: Csr | Sequence[np.ndarray],
+    held_out: Csr | Sequence[np.ndarray],
     num_items: int,
     *,
     ks: Sequence[int] = (10, 20),
-    batch_size: int = 512,
+    users: np.ndarray | None = None,
+    chunk_elements: int = CHUNK_ELEMENTS,
 ) -> dict[str, float]:
     """Compute ranking metrics by full ranking.
 
@@ -64,40 +125,54 @@ def evaluate_ranking(
         held_out: Per user, the relevant items (validation or test).
         num_items: Catalogue size.
         ks: Cut-offs.
-        batch_size: Users scored at once.
+        users: Users to evaluate (default: every user with a held-out item).
+        chunk_elements: Most scores held at once (rows per chunk = this // num_items).
 
     Returns:
         ``{"recall@10": …, "ndcg@10": …, "hit@10": …, "coverage@10": …, "mrr": …, "users": n}``.
     """
-    users = np.array([u for u, items in enumerate(held_out) if len(items)], dtype=np.int64)
-    kmax = max(ks)
+    history, held_out = _as_csr(history), _as_csr(held_out)
+    n_rel_all = held_out.counts()
+    if users is None:
+        users = np.flatnonzero(n_rel_all > 0)
+    users = np.asarray(users, dtype=np.int64)
+    users = users[n_rel_all[users] > 0]
+    kmax = min(max(ks), num_items)
     sums = {f"{m}@{k}": 0.0 for k in ks for m in ("recall", "ndcg", "hit")}
     mrr = 0.0
-    seen_items = {k: np.zeros(num_items, dtype=bool) for k in ks}
-    discounts = 1.0 / np.log2(np.arange(2, kmax + 2))
-    for start in range(0, len(users), batch_size):
-        batch = users[start : start + batch_size]
+    covered: dict[int, torch.Tensor] = {}
+    rows_per_chunk = max(1, chunk_elements // max(num_items, 1))
+    for start in range(0, len(users), rows_per_chunk):
+        batch = users[start : start + rows_per_chunk]
         with torch.no_grad():
-            s = score(torch.from_numpy(batch)).detach().float().cpu().clone()
-        mask_seen(s, [history[u] for u in batch])
-        top = torch.topk(s, min(kmax, num_items), dim=1).indices.numpy()
-        for r, u in enumerate(batch):
-            rel = held_out[u]
-            hits = np.isin(top[r], rel)
-            for k in ks:
-                h = hits[:k]
-                n_hit = h.sum()
-                sums[f"recall@{k}"] += n_hit / len(rel)
-                sums[f"hit@{k}"] += float(n_hit > 0)
-                idcg = discounts[: min(len(rel), k)].sum()
-                sums[f"ndcg@{k}"] += (discounts[:k][h]).sum() / idcg
-                seen_items[k][top[r, :k]] = True
-            best = s[r, torch.from_numpy(rel.astype(np.int64))].max()
-            mrr += 1.0 / (1 + int((s[r] > best).sum()))
+            s = score(torch.from_numpy(batch)).detach().float().clone()
+        dev = s.device
+        mask_seen(s, history, batch)
+        pos, cols = held_out.pairs(batch)
+        rel = torch.zeros(s.shape, dtype=torch.bool, device=dev)
+        rel[torch.from_numpy(pos).to(dev), torch.from_numpy(cols).to(dev)] = True
+        top = torch.topk(s, kmax, dim=1).indices
+        hits = rel.gather(1, top).double()
+        n_rel = torch.from_numpy(n_rel_all[batch]).to(dev).double()
+        disc = 1.0 / torch.log2(torch.arange(2, kmax + 2, device=dev, dtype=torch.float64))
+        cum_disc = torch.cumsum(disc, 0)
+        for k in ks:
+            kk = min(k, kmax)
+            h = hits[:, :kk]
+            n_hit = h.sum(1)
+            sums[f"recall@{k}"] += float((n_hit / n_rel).sum())
+            sums[f"hit@{k}"] += float((n_hit > 0).sum())
+            idcg = cum_disc[(torch.clamp(n_rel, max=kk) - 1).long()]
+            sums[f"ndcg@{k}"] += float(((h * disc[:kk]).sum(1) / idcg).sum())
+            seen = covered.setdefault(k, torch.zeros(num_items, dtype=torch.bool, device=dev))
+            seen[top[:, :kk].reshape(-1)] = True
+        best = torch.where(rel, s, torch.full_like(s, -torch.inf)).max(1).values
+        mrr += float((1.0 / (1 + (s > best.unsqueeze(1)).sum(1).double())).sum())
     n = max(len(users), 1)
     out = {k: v / n for k, v in sums.items()}
     out["mrr"] = mrr / n
     for k in ks:
-        out[f"coverage@{k}"] = float(seen_items[k].sum()) / num_items
+        seen = covered.get(k)
+        out[f"coverage@{k}"] = float(seen.sum()) / num_items if seen is not None else 0.0
     out["users"] = float(len(users))
     return out

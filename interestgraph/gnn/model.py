@@ -26,8 +26,12 @@ Shapes:
 from __future__ import annotations
 
 import torch
+import torch.nn.functional as F
 from torch import nn
 from torch_geometric.nn import GATConv, HeteroConv
+from torch_geometric.utils import softmax
+
+from interestgraph.gnn.sparse import Adjacency, attention_spmm
 
 __all__ = ["HeteroGATEncoder", "NormalizedGATConv", "dot_scores", "gat_conv", "info_nce"]
 
@@ -72,6 +76,7 @@ class NormalizedGATConv(nn.Module):
         if attention not in ("learned", "from-uniform", "uniform"):
             raise ValueError(f"attention={attention!r}: use 'learned', 'from-uniform' or 'uniform'")
         self.conv = gat_conv(hidden, heads, dropout, bias=False)
+        self.learn_transform = learn_transform
         # a learned scale of this relation's messages (None: fixed at 1)
         self.gate = None if gate is None else nn.Parameter(torch.tensor(float(gate)))
         with torch.no_grad():
@@ -84,18 +89,50 @@ class NormalizedGATConv(nn.Module):
                     att.requires_grad_(attention == "from-uniform")
 
     def forward(
-        self, x: torch.Tensor | tuple[torch.Tensor, torch.Tensor], edge_index: torch.Tensor
+        self,
+        x: torch.Tensor | tuple[torch.Tensor, torch.Tensor],
+        edge_index: torch.Tensor | Adjacency,
     ) -> torch.Tensor:
         """Attention over ``edge_index`` from ``x[0]`` (sources) into ``x[1]``.
 
-        A single tensor means sources and destinations are the same node set.
+        A single tensor means sources and destinations are the same node set. The layer
+        is ``GATConv``'s (same parameters, same function) computed by
+        :func:`~interestgraph.gnn.sparse.attention_spmm`, which keeps per-edge scalars
+        only; ``edge_index`` may be prepared once as an
+        :class:`~interestgraph.gnn.sparse.Adjacency`.
         """
         src, dst = (x, x) if isinstance(x, torch.Tensor) else x
-        d_src = torch.bincount(edge_index[0], minlength=src.shape[0]).clamp(min=1)
-        d_dst = torch.bincount(edge_index[1], minlength=dst.shape[0]).clamp(min=1)
-        out = self.conv((src * d_src.rsqrt().unsqueeze(1).to(src.dtype), dst), edge_index)
-        out = out * d_dst.sqrt().unsqueeze(1).to(out.dtype)
+        adj = (
+            edge_index
+            if isinstance(edge_index, Adjacency)
+            else Adjacency.build(edge_index, src.shape[0], dst.shape[0])
+        )
+        conv = self.conv
+        heads, width = conv.heads, conv.out_channels
+        if self.learn_transform:
+            x_src = conv.lin_src(src).view(-1, heads, width)
+            x_dst = conv.lin_dst(dst).view(-1, heads, width)
+        else:  # the maps stay the identity: every head sees the rows themselves
+            x_src, x_dst = src, dst
+        # GATConv sees sources scaled by deg^-1/2; the maps are linear, so the scale moves
+        # onto the source logits and, with the destination's deg^1/2, onto the edge weights
+        a_src = _logit(x_src, conv.att_src) * adj.inv_sqrt_deg_src.unsqueeze(1).to(src.dtype)
+        a_dst = _logit(x_dst, conv.att_dst)
+        logits = F.leaky_relu(a_src[adj.src] + a_dst[adj.dst], conv.negative_slope)
+        alpha = softmax(logits, ptr=adj.ptr, num_nodes=adj.num_dst)
+        alpha = F.dropout(alpha, p=conv.dropout, training=self.training)
+        out = attention_spmm(alpha * adj.edge_norm.unsqueeze(1), x_src, adj)
+        out = out[:, 0] if heads == 1 else out.mean(dim=1)
         return out if self.gate is None else out * self.gate.to(out.dtype)
+
+
+def _logit(x: torch.Tensor, att: torch.Tensor) -> torch.Tensor:
+    """Per-head attention logits ``[N, H]``: ``<x_h, att_h>`` for ``x`` ``[N, H, C]``, or
+    for ``x`` ``[N, C]`` shared by every head (identity maps); ``att`` is ``[1, H, C]``."""
+    att = att[0].to(x.dtype)
+    if x.dim() == 2:
+        return x @ att.T
+    return torch.einsum("nhc,hc->nh", x, att)
 
 
 class HeteroGATEncoder(nn.Module):
@@ -145,7 +182,7 @@ class HeteroGATEncoder(nn.Module):
         gates: dict[EdgeType, float] | None = None,
     ) -> None:
         super().__init__()
-        self.activation, self.residual = activation, residual
+        self.activation, self.residual, self.normalize = activation, residual, normalize
         att_drop = dropout if attention_dropout is None else attention_dropout
         self.id_emb = nn.ModuleDict({t: nn.Embedding(n, hidden) for t, n in num_nodes.items()})
         for emb in self.id_emb.values():
@@ -220,7 +257,13 @@ class HeteroGATEncoder(nn.Module):
     @staticmethod
     def combine(outs: list[dict[str, torch.Tensor]]) -> dict[str, torch.Tensor]:
         """Mean of the per-layer outputs (input included), per node type, in float32."""
-        return {t: torch.stack([o[t].float() for o in outs]).mean(0) for t in outs[-1]}
+        mean = {}
+        for t in outs[-1]:
+            acc = outs[0][t].float()
+            for o in outs[1:]:
+                acc = acc + o[t].float()
+            mean[t] = acc / len(outs)
+        return mean
 
     def layer_outputs(
         self,
@@ -235,17 +278,28 @@ class HeteroGATEncoder(nn.Module):
         direction of length ``noise`` in the same orthant as the embedding (training only;
         the contrastive loss compares the noisy views).
         """
+        if not self.normalize:  # plain GATConv takes edge indices
+            edge_index_dict = {
+                et: e.edge_index if isinstance(e, Adjacency) else e
+                for et, e in edge_index_dict.items()
+            }
         h = self.inputs(x_dict, n_id)
         outs = [h]
         for conv in self.convs:
-            msg = conv(h, edge_index_dict)
+            msg: dict[str, torch.Tensor] = {}
+            for et, rel_conv in conv.convs.items():  # HeteroConv's sum, without its stack
+                if et not in edge_index_dict:
+                    continue
+                s, _, d = et
+                out = rel_conv(h[s] if s == d else (h[s], h[d]), edge_index_dict[et])
+                msg[d] = out if d not in msg else msg[d] + out
             new = {}
             for t in h:
                 if t not in msg:
                     new[t] = h[t]
                     continue
                 m = torch.nn.functional.elu(msg[t]) if self.activation else msg[t]
-                m = self.dropout(m).to(h[t].dtype)
+                m = (self.dropout(m) if self.dropout.p > 0 else m).to(h[t].dtype)
                 new[t] = h[t] + m if self.residual else m
                 if noise > 0:
                     d = torch.nn.functional.normalize(torch.rand_like(new[t]), dim=-1)

@@ -34,8 +34,10 @@ from torch_geometric.data import HeteroData
 
 from interestgraph.errors import InputError
 from interestgraph.gnn.baselines import Interactions, _Trained, bpr_epoch, bpr_loss
+from interestgraph.gnn.features import mean_of_neighbours
 from interestgraph.gnn.model import HeteroGATEncoder, dot_scores, info_nce
 from interestgraph.gnn.sampler import NeighborSampler
+from interestgraph.gnn.sparse import prepare_edges
 
 __all__ = ["GATConfig", "GATRec", "training_graph"]
 
@@ -88,6 +90,11 @@ class GATConfig:
     #: ``None``: all of the export's
     relations: list[str] | None = None
     inference_batch: int = 4096
+    #: full-graph path: at most this many optimiser steps per epoch — a graph with more
+    #: than ``max_steps × batch_size`` training purchases uses batches of
+    #: ``ceil(purchases / max_steps)``, so an epoch costs ``max_steps`` propagations,
+    #: O(edges), instead of O(edges² / batch); ``None``: always ``batch_size``
+    max_steps: int | None = 64
 
     @classmethod
     def from_dict(cls, values: dict[str, Any]) -> GATConfig:
@@ -147,11 +154,7 @@ def training_graph(
     x = {t: data[t].x for t in data.node_types if "x" in data[t]}
     if "item" in x and "user" in x:
         # user text = mean text of the purchases in this graph (the export used all of them)
-        ux = torch.zeros_like(x["user"])
-        ux.index_add_(0, pairs[0], x["item"][pairs[1]])
-        counts = torch.bincount(pairs[0], minlength=ux.shape[0])
-        ux = ux / counts.clamp(min=1).unsqueeze(1)
-        x["user"] = torch.where((counts > 0).unsqueeze(1), ux, torch.zeros_like(ux))
+        x["user"], _ = mean_of_neighbours(pairs[0], pairs[1], x["item"], x["user"].shape[0])
     return x, edges
 
 
@@ -227,9 +230,12 @@ class GATRec(_Trained):
         self.x = {t: v.to(self.device) for t, v in x.items()}
         self.edges = {et: v.to(self.device) for et, v in edges.items()}
         self.sampler = None
+        num = {t: self.data[t].num_nodes for t in self.data.node_types}
         if self.config.fanout:
-            num = {t: self.data[t].num_nodes for t in self.data.node_types}
             self.sampler = NeighborSampler(edges, num, self.config.fanout, self.config.seed)
+            self.adj = None
+        else:  # sorted once: every full-graph step reuses the same sparse structure
+            self.adj = prepare_edges(self.edges, num)
         self._cache = None
 
     def _encode(
@@ -245,12 +251,14 @@ class GATRec(_Trained):
         """Per-layer embeddings for a step (optionally perturbed) and the row map."""
         with self._autocast():
             if self.sampler is None or seeds is None:
-                outs = self.model.layer_outputs(self.x, self.edges, noise=noise)
+                adj = self.adj if self.adj is not None else self.edges
+                outs = self.model.layer_outputs(self.x, adj, noise=noise)
                 return outs, lambda t, ids: ids
             sub = self.sampler.sample(seeds)
             n_id = {t: v.to(self.device) for t, v in sub.n_id.items()}
             edges = {et: v.to(self.device) for et, v in sub.edge_index.items()}
-            outs = self.model.layer_outputs(self.x, edges, n_id, noise=noise)
+            local = prepare_edges(edges, {t: len(v) for t, v in n_id.items()})
+            outs = self.model.layer_outputs(self.x, local, n_id, noise=noise)
 
         def rows(t: str, ids: torch.Tensor) -> torch.Tensor:
             return self.sampler.local_index(sub, t, ids).to(self.device)
@@ -317,14 +325,28 @@ class GATRec(_Trained):
                     loss = loss + c.cl_weight * cl
             return loss
 
+        batch = self.batch_size(len(train.users))
+        if batch != c.batch_size:
+            log.info(
+                "%d training purchases: batches of %d (max_steps=%d per epoch)",
+                len(train.users), batch, c.max_steps,
+            )  # fmt: skip
+
         def step() -> float:
             self.model.train()
             self._cache = None
-            return bpr_epoch(batch_loss, train, opt, c.batch_size, rng, self.device)
+            return bpr_epoch(batch_loss, train, opt, batch, rng, self.device)
 
         self._train(self.model, step, validate)
         self._cache = None
         return self
+
+    def batch_size(self, purchases: int) -> int:
+        """Training pairs per step for ``purchases`` training purchases (see ``max_steps``)."""
+        c = self.config
+        if c.fanout or not c.max_steps:
+            return c.batch_size
+        return max(c.batch_size, -(-purchases // c.max_steps))
 
     # -- inference ---------------------------------------------------------------------
     def embeddings(self) -> dict[str, torch.Tensor]:
@@ -356,4 +378,4 @@ class GATRec(_Trained):
     def score(self, users: torch.Tensor) -> torch.Tensor:
         """User · item scores for every item."""
         h = self.embeddings()
-        return (h["user"][users.to(self.device)] @ h["item"].T).cpu()
+        return h["user"][users.to(self.device)] @ h["item"].T

@@ -22,6 +22,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -188,6 +189,78 @@ class LocalServer:
             _wait_exit(pid, 30.0)
         self.pid_file.unlink(missing_ok=True)
         return True
+
+    def database_exists(self) -> bool:
+        """True when the default database has store files (a first start creates them)."""
+        db = self.settings.neo4j_database or "neo4j"
+        return (self.data_dir / "databases" / db).exists()
+
+    def import_full(
+        self,
+        nodes: list[tuple[str, list[Path]]],
+        relationships: list[tuple[str, list[Path]]],
+        *,
+        multiline: list[Path] | None = None,
+        heap: str = "1g",
+        off_heap: str = "4g",
+    ) -> str:
+        """Run ``neo4j-admin database import full`` into the default database.
+
+        The server must be stopped (the caller stops and restarts it). ``nodes`` and
+        ``relationships`` are ``(label or type, [header file, data files…])``;
+        ``multiline`` names the data files whose values contain line breaks. On failure the
+        half-built database is deleted (the next start creates an empty one), so nothing is
+        left half-written.
+
+        Returns:
+            The importer's summary (its last output lines).
+
+        Raises:
+            ServerStartError: The server is running, or the importer failed (its output tail
+                is in the message).
+        """
+        if self._running_pid() is not None:
+            raise ServerStartError("stop the local server before a bulk import")
+        java, _ = check_java()
+        dist = fetch_server(self.settings.neo4j_version, self.settings.cache_dir)
+        for d in (self.conf_dir, self.data_dir, self.logs_dir, self.run_dir):
+            d.mkdir(parents=True, exist_ok=True)
+        self._write_conf()
+        db = self.settings.neo4j_database or "neo4j"
+        args = [
+            java,
+            f"-Xmx{heap}",
+            "-cp",
+            f"{dist.lib_dir}/*",
+            _ADMIN_CLASS,
+            "database",
+            "import",
+            "full",
+            db,
+            "--overwrite-destination=true",
+            "--bad-tolerance=0",
+            "--id-type=string",
+            f"--max-off-heap-memory={off_heap}",
+            f"--report-file={self.logs_dir / 'import.report'}",
+        ]
+        args += [f"--nodes={lbl}={','.join(map(str, files))}" for lbl, files in nodes]
+        args += [f"--relationships={t}={','.join(map(str, files))}" for t, files in relationships]
+        if multiline:
+            args += ["--multiline-fields-format=v2",
+                     f"--multiline-fields={','.join(map(str, multiline))}"]  # fmt: skip
+        env = {**os.environ, "NEO4J_HOME": str(self.root), "NEO4J_CONF": str(self.conf_dir)}
+        log_path = self.logs_dir / "import.log"
+        with open(log_path, "wb") as out:
+            proc = subprocess.run(args, stdout=out, stderr=subprocess.STDOUT, env=env)
+        tail = log_path.read_text(errors="replace").strip().splitlines()[-12:]
+        if proc.returncode != 0:
+            for part in ("databases", "transactions"):
+                shutil.rmtree(self.data_dir / part / db, ignore_errors=True)
+            raise ServerStartError(
+                f"neo4j-admin database import failed (exit {proc.returncode}); the partial "
+                f"database was removed. Output ({log_path}):\n" + "\n".join(tail)
+            )
+        return "\n".join(tail)
 
     def kill(self) -> bool:
         """SIGKILL the server (crash simulation for fault tests). True if one was running."""

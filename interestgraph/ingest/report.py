@@ -66,6 +66,8 @@ class IngestReport:
     written: bool = False
     seconds: float = 0.0
     counters: dict[str, int] = field(default_factory=dict)
+    #: bulk import only: rows, seconds per phase and the importer's rows/s
+    bulk: dict[str, Any] | None = None
 
     @property
     def rows_written(self) -> int:
@@ -101,6 +103,7 @@ class IngestReport:
             "written": self.written,
             "seconds": round(self.seconds, 2),
             "counters": self.counters,
+            **({"bulk": self.bulk} if self.bulk else {}),
         }
 
 

@@ -8,17 +8,50 @@ from pathlib import Path
 
 from tqdm.auto import tqdm
 
+from interestgraph.config import Settings
 from interestgraph.errors import ValidationError
 from interestgraph.graphstore import GraphStore, ensure_schema
 from interestgraph.ingest.load import exists_lookup, load_frame
 from interestgraph.ingest.reader import RawTable
 from interestgraph.ingest.report import IngestReport, Problem, write_rejects
 from interestgraph.ingest.spec import ORDER
-from interestgraph.ingest.validate import validate
+from interestgraph.ingest.validate import CleanTables, ExistsLookup, validate
 
-__all__ = ["ingest"]
+__all__ = ["bulk_ingest", "ingest"]
 
 log = logging.getLogger(__name__)
+
+
+def _validated(
+    raws: dict[str, RawTable],
+    exists: ExistsLookup | None,
+    *,
+    strict: bool,
+    rejects_path: Path | None,
+    notes: list[str] | None,
+    problems: list[Problem] | None,
+) -> tuple[CleanTables, IngestReport]:
+    """Validate everything; write the rejects file; in strict mode refuse on any problem."""
+    clean = validate(raws, exists=exists, read_problems=problems or [])
+    report = IngestReport(
+        tables=clean.reports,
+        problems=clean.problems,
+        notes=[*(notes or []), *clean.notes],
+        strict=strict,
+    )
+    if clean.problems and rejects_path is not None:
+        report.rejects_file = str(write_rejects(clean.problems, rejects_path))
+    if strict and clean.problems:
+        first = "\n".join(f"  - {p}" for p in clean.problems[:10])
+        more = len(clean.problems) - 10
+        raise ValidationError(
+            f"strict mode: {len(clean.problems)} problem(s) found, nothing was written.\n{first}"
+            + (f"\n  … and {more} more" if more > 0 else "")
+            + (f"\nAll problems: {report.rejects_file}" if report.rejects_file else ""),
+            problems=clean.problems,
+            rejects_file=report.rejects_file,
+        )
+    return clean, report
 
 
 def ingest(
@@ -46,25 +79,10 @@ def ingest(
         The report: per-table counts, problems, notes, write counters, throughput.
     """
     began = time.perf_counter()
-    clean = validate(raws, exists=exists_lookup(store), read_problems=problems or [])
-    report = IngestReport(
-        tables=clean.reports,
-        problems=clean.problems,
-        notes=[*(notes or []), *clean.notes],
-        strict=strict,
-    )
-    if clean.problems and rejects_path is not None:
-        report.rejects_file = str(write_rejects(clean.problems, rejects_path))
-    if strict and clean.problems:
-        first = "\n".join(f"  - {p}" for p in clean.problems[:10])
-        more = len(clean.problems) - 10
-        raise ValidationError(
-            f"strict mode: {len(clean.problems)} problem(s) found, nothing was written.\n{first}"
-            + (f"\n  … and {more} more" if more > 0 else "")
-            + (f"\nAll problems: {report.rejects_file}" if report.rejects_file else ""),
-            problems=clean.problems,
-            rejects_file=report.rejects_file,
-        )
+    clean, report = _validated(
+        raws, exists_lookup(store), strict=strict, rejects_path=rejects_path, notes=notes,
+        problems=problems,
+    )  # fmt: skip
     ensure_schema(store)
     total = sum(len(f) for f in clean.frames.values())
     disable = None if progress is None else not progress  # None: only on a terminal
@@ -90,3 +108,30 @@ def ingest(
     report.written = True
     report.seconds = time.perf_counter() - began
     return report
+
+
+def bulk_ingest(
+    settings: Settings,
+    raws: dict[str, RawTable],
+    *,
+    strict: bool = False,
+    rejects_path: Path | None = None,
+    progress: bool | None = None,
+    notes: list[str] | None = None,
+    problems: list[Problem] | None = None,
+) -> IngestReport:
+    """Validate like :func:`ingest`, then load with Neo4j's bulk importer (first load only).
+
+    The database must be empty and the server managed by the project; see
+    :mod:`interestgraph.ingest.bulk`. References are resolved within the input (the
+    graph is empty).
+    """
+    from interestgraph.ingest.bulk import bulk_import
+
+    began = time.perf_counter()
+    clean, report = _validated(
+        raws, None, strict=strict, rejects_path=rejects_path, notes=notes, problems=problems
+    )
+    report.seconds = time.perf_counter() - began
+    say = None if not progress else (lambda msg: log.warning("bulk import: %s", msg))
+    return bulk_import(settings, clean, report, progress=say)

@@ -16,6 +16,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from interestgraph.graphstore.schema import Label
 from interestgraph.ingest.reader import RawTable
@@ -91,11 +93,36 @@ def _row_dict(frame: pd.DataFrame, i: object) -> dict[str, object]:
 
 
 def _missing(s: pd.Series) -> pd.Series:
-    return s.isna() | (s.astype(object) == "")
+    if isinstance(s.dtype, pd.StringDtype) or s.dtype == object:
+        return s.isna() | (s == "").fillna(False).astype(bool)
+    return s.isna()
+
+
+def _all_text(s: pd.Series) -> bool:
+    """True when every value is a string or missing (checked in C, no per-row Python)."""
+    if isinstance(s.dtype, pd.StringDtype):
+        return True
+    return s.dtype == object and pd.api.types.infer_dtype(s, skipna=True) in ("string", "empty")
+
+
+def _longer_than(s: pd.Series, limit: int) -> pd.Series:
+    """Mask of string values longer than ``limit`` (vectorised for text columns)."""
+    if _all_text(s):
+        return s.str.len().gt(limit).fillna(False).astype(bool)
+    return s.map(lambda v: isinstance(v, str) and len(v) > limit).astype(bool)
+
+
+def _isin(s: pd.Series, values: pa.Array) -> pd.Series:
+    """``s.isin(values)`` for id columns through Arrow (pandas' own loops in Python)."""
+    arr = pa.array(s, type=pa.string(), from_pandas=True)
+    hit = pc.is_in(arr, value_set=values, skip_nulls=True).fill_null(False)
+    return pd.Series(hit.to_numpy(zero_copy_only=False), index=s.index)
 
 
 def _ids(s: pd.Series) -> tuple[pd.Series, pd.Series]:
     """Turn a column into id strings; returns (ids, mask of values that are not ids)."""
+    if _all_text(s):  # the common case: already text
+        return s, pd.Series(False, index=s.index)
     ids = pd.Series(None, index=s.index, dtype=object)
     notna = s.notna()
     if pd.api.types.is_bool_dtype(s.dtype):
@@ -172,7 +199,7 @@ def _check_column(col: Column, frame: pd.DataFrame, c: _Collector) -> pd.Series 
         miss = _missing(ids) & ~wrong_type
         if col.required:
             c.add(miss, col.name, f"missing {col.name}", f"fill in {col.name} or remove the row")
-        too_long = ids.map(lambda v: isinstance(v, str) and len(v) > MAX_ID_LENGTH)
+        too_long = _longer_than(ids, MAX_ID_LENGTH)
         c.add(
             too_long,
             col.name,
@@ -181,11 +208,14 @@ def _check_column(col: Column, frame: pd.DataFrame, c: _Collector) -> pd.Series 
         )
         return ids.where(~miss, None)
     if col.kind == "text":
-        text = s.astype(object).map(lambda v: v if v is None or isinstance(v, str) else str(v))
+        if _all_text(s):
+            text = s
+        else:
+            text = s.astype(object).map(lambda v: v if v is None or isinstance(v, str) else str(v))
         text = text.where(~_missing(s), None)
         if col.required:
             c.add(text.isna(), col.name, f"missing {col.name}", f"fill in {col.name}")
-        too_long = text.map(lambda v: isinstance(v, str) and len(v) > MAX_TEXT_LENGTH)
+        too_long = _longer_than(text, MAX_TEXT_LENGTH)
         c.add(
             too_long,
             col.name,
@@ -286,8 +316,8 @@ def _validate_table(spec: TableSpec, raw: RawTable, out: CleanTables) -> pd.Data
             )
         else:
             values = _extra(frame[name])
-            if values.dtype == object:
-                too_long = values.map(lambda v: isinstance(v, str) and len(v) > MAX_TEXT_LENGTH)
+            if values.dtype == object or isinstance(values.dtype, pd.StringDtype):
+                too_long = _longer_than(values, MAX_TEXT_LENGTH)
                 c.add(
                     too_long, name, f"text longer than {MAX_TEXT_LENGTH:,} characters", "shorten it"
                 )
@@ -297,9 +327,9 @@ def _validate_table(spec: TableSpec, raw: RawTable, out: CleanTables) -> pd.Data
     clean["_line"] = frame["_line"]
     clean = clean[~c.bad]
     if spec.key is not None:
-        first_line = clean.groupby(spec.key, sort=False)["_line"].transform("first")
         dup = clean.duplicated(spec.key, keep="first")
         if dup.any():
+            first_line = clean.groupby(spec.key, sort=False)["_line"].transform("first")
             for i in dup[dup].index:
                 out.problems.append(
                     Problem(
@@ -319,11 +349,16 @@ def _validate_table(spec: TableSpec, raw: RawTable, out: CleanTables) -> pd.Data
     return clean
 
 
+def _known(known: dict[Label, list[pa.Array]], label: Label) -> pa.Array:
+    parts = known[label]
+    return pa.concat_arrays(parts) if parts else pa.array([], type=pa.string())
+
+
 def _check_references(
     name: str,
     raw: RawTable,
     frame: pd.DataFrame,
-    known: dict[Label, set[str]],
+    known: dict[Label, list[pa.Array]],
     exists: ExistsLookup | None,
     out: CleanTables,
 ) -> pd.DataFrame:
@@ -349,12 +384,15 @@ def _check_references(
         )
         bad |= self_follow
     for column, label, applies in checks:
-        ids = frame.loc[applies, column]
-        unknown = sorted(set(ids.unique()) - known[label])
-        if unknown and exists is not None:
-            found = exists(label, unknown)
-            known[label] |= found
-        missing = applies & ~frame[column].isin(known[label])
+        ids = pa.array(frame.loc[applies, column], type=pa.string(), from_pandas=True)
+        distinct = pc.unique(ids.drop_null())
+        have = _known(known, label)
+        unknown = distinct.filter(pc.invert(pc.is_in(distinct, value_set=have)))
+        if len(unknown) and exists is not None:
+            found = exists(label, sorted(unknown.to_pylist()))
+            if found:
+                known[label].append(pa.array(sorted(found), type=pa.string()))
+        missing = applies & ~_isin(frame[column], _known(known, label))
         table = {Label.USER: "users", Label.ITEM: "items", Label.TOPIC: "topics"}[label]
         _reject(
             out,
@@ -394,20 +432,41 @@ def _reject(
         )
 
 
+def _group_codes(frame: pd.DataFrame, keys: list[str]) -> np.ndarray:
+    """One int64 group id per row for the combination of ``keys`` (factorised, no strings)."""
+    group = np.zeros(len(frame), dtype=np.int64)
+    for k in keys:
+        codes, uniques = pd.factorize(frame[k], use_na_sentinel=False)
+        group = group * max(len(uniques), 1) + codes
+        group = pd.factorize(group)[0].astype(np.int64)  # stays < rows: no overflow
+    return group
+
+
 def _merge_duplicates(spec: TableSpec, frame: pd.DataFrame) -> tuple[pd.DataFrame, int]:
     """Merge repeated relationship rows: weights summed, latest ts, other columns from it."""
     keys = list(spec.merge_on)
-    if frame.empty or not frame.duplicated(keys).any():
+    if frame.empty:
         return frame, 0
-    order = ["ts", "_line"] if "ts" in frame.columns else ["_line"]
-    frame = frame.sort_values(order, na_position="first", kind="stable")
-    weights = frame.groupby(keys, sort=False)["weight"].sum()
-    first_line = frame.groupby(keys, sort=False)["_line"].min()
-    last = frame.drop_duplicates(keys, keep="last").set_index(keys)
-    last["weight"] = weights
-    last["_line"] = first_line
-    merged = len(frame) - len(last)
-    return last.reset_index().sort_values("_line", kind="stable").reset_index(drop=True), merged
+    group = _group_codes(frame, keys)
+    groups = int(group.max()) + 1
+    if groups == len(frame):
+        return frame, 0
+    lines = frame["_line"].to_numpy(dtype=np.int64)
+    if "ts" in frame.columns:  # missing ts sorts first: a dated row is "later"
+        ts = frame["ts"].astype("Float64").to_numpy(dtype=np.float64, na_value=-np.inf)
+        order = np.lexsort((lines, ts, group))
+    else:
+        order = np.lexsort((lines, group))
+    g_sorted = group[order]
+    last = order[np.r_[g_sorted[1:] != g_sorted[:-1], True]]
+    weights = np.bincount(group, weights=frame["weight"].to_numpy(dtype=np.float64))
+    first_line = np.full(groups, np.iinfo(np.int64).max)
+    np.minimum.at(first_line, group, lines)
+    out = frame.iloc[last].copy()
+    out["weight"] = weights[group[last]]
+    out["_line"] = first_line[group[last]]
+    out = out.sort_values("_line", kind="stable").reset_index(drop=True)
+    return out, len(frame) - len(out)
 
 
 def validate(
@@ -424,7 +483,7 @@ def validate(
         read_problems: Problems already found while reading (kept first in the list).
     """
     out = CleanTables(problems=list(read_problems))
-    known: dict[Label, set[str]] = {Label.USER: set(), Label.ITEM: set(), Label.TOPIC: set()}
+    known: dict[Label, list[pa.Array]] = {Label.USER: [], Label.ITEM: [], Label.TOPIC: []}
     for name in ORDER:
         raw = raws.get(name)
         if raw is None:
@@ -438,7 +497,8 @@ def validate(
             out.frames[name] = frame
             continue
         if spec.key is not None:
-            known[spec.label] |= set(frame[spec.key])  # type: ignore[index]
+            keys = pa.array(frame[spec.key], type=pa.string(), from_pandas=True)
+            known[spec.label].append(keys)  # type: ignore[index]
         if name == "topics" or spec.key is None:
             frame = _check_references(name, raw, frame, known, exists, out)
         if spec.merge_on:

@@ -18,6 +18,15 @@ own) → the mean text embedding of the items it purchased, else of the topics i
 else zeros. ``has_text`` marks rows backed by a real embedding. Models add learned id
 embeddings on top (gnn issue). Edge attributes: ``edge_weight`` (float32),
 ``edge_time`` (int64 Unix seconds, 0 when undated) and ``has_time``.
+
+Streaming (``bench/export.py`` measures it): keys are read in pages in key order (the
+unique constraint's index), one record per page; edges per chunk of start nodes come back
+as parallel lists whose source is the start node's *position* in the chunk (an integer:
+no string lookup) and whose targets are mapped to indices by :meth:`IdMaps.index`
+(vectorised); text vectors arrive per chunk as one list of lists. Every chunk is copied
+into arrays preallocated from Cypher's counts and dropped, so the only per-row Python
+objects are one chunk's decoded values; a background thread fetches the next chunk while
+the current one is converted.
 """
 
 from __future__ import annotations
@@ -26,6 +35,7 @@ import logging
 import time
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import partial
 from typing import Any
 
 import numpy as np
@@ -33,9 +43,11 @@ import torch
 from torch_geometric.data import HeteroData
 
 from interestgraph.errors import InterestGraphError
+from interestgraph.gnn.features import mean_of_neighbours
 from interestgraph.graphstore import GraphStore
 from interestgraph.graphstore.schema import KEYS, Label, RelType
-from interestgraph.sync.idmaps import IdMaps
+from interestgraph.graphstore.store import prefetch
+from interestgraph.sync.idmaps import IdMaps, as_keys
 
 __all__ = ["EDGE_TYPES", "NODE_TYPES", "ExportFidelityError", "ExportInfo", "export_graph"]
 
@@ -53,7 +65,8 @@ EDGE_TYPES: dict[tuple[str, str, str], tuple[RelType, Label, Label]] = {
     ("item", "has_topic", "topic"): (RelType.HAS_TOPIC, Label.ITEM, Label.TOPIC),
 }
 
-_CHUNK = 5000
+_CHUNK = 5000  # text vectors per query
+_KEY_PAGE = 100_000  # keys per page
 _EDGE_CHUNK = 20_000  # start nodes per edge query
 _NO_TS = -(2**62)
 
@@ -98,15 +111,25 @@ def _ts_filter(rel: RelType, since: int | None, until: int | None) -> str:
     return " AND " + " AND ".join(parts)
 
 
-def _read_keys(store: GraphStore, label: Label) -> list[str]:
+def _read_keys(store: GraphStore, label: Label) -> np.ndarray:
+    """Every key of ``label``, in pages of ``_KEY_PAGE`` in key order (sorted, unique)."""
     key = KEYS[label]
-    cols = store.read_columns(
-        f"MATCH (n:{label.value}) WHERE n.{key} IS NOT NULL WITH collect(n.{key}) AS ks "
-        "UNWIND range(0, size(ks) - 1, $chunk) AS s RETURN ks[s..s + $chunk] AS ks",
-        {"chunk": _CHUNK * 10},
-        op=f"export.keys.{label.value}",
+    query = (
+        f"MATCH (n:{label.value}) WHERE n.{key} > $after WITH n.{key} AS k ORDER BY k "
+        "LIMIT $page RETURN collect(k) AS ks"
     )
-    return [k for chunk in cols.get("ks", []) for k in chunk]
+    pages, after = [], ""
+    while True:
+        got = store.read_columns(
+            query, {"after": after, "page": _KEY_PAGE}, op=f"export.keys.{label.value}"
+        )["ks"][0]
+        if not got:
+            break
+        pages.append(as_keys(got))
+        after = got[-1]
+        if len(got) < _KEY_PAGE:
+            break
+    return np.concatenate(pages) if pages else as_keys([])
 
 
 def _expand(
@@ -162,12 +185,14 @@ def _read_existing(store: GraphStore, label: Label, ids: list[str]) -> list[str]
 
 
 def _edge_query(rel: RelType, a: Label, b: Label, where: str) -> str:
-    """Edges of one chunk of start keys (``$keys``), as four parallel lists in one record."""
+    """Edges of one chunk of start keys (``$keys``), as four parallel lists in one record:
+    the start node's position in ``$keys``, the end key, the weight and the time."""
     ka, kb = KEYS[a], KEYS[b]
     return (
-        f"UNWIND $keys AS k MATCH (x:{a.value} {{{ka}: k}})-[r:{rel.value}]->(y:{b.value}) "
+        f"UNWIND range(0, size($keys) - 1) AS i "
+        f"MATCH (x:{a.value} {{{ka}: $keys[i]}})-[r:{rel.value}]->(y:{b.value}) "
         f"WHERE y.{kb} IS NOT NULL{where} "
-        f"RETURN collect(k) AS s, collect(y.{kb}) AS d, collect(coalesce(r.weight, 1.0)) AS w, "
+        f"RETURN collect(i) AS s, collect(y.{kb}) AS d, collect(coalesce(r.weight, 1.0)) AS w, "
         f"collect(coalesce(r.ts.epochSeconds, {_NO_TS})) AS t"
     )
 
@@ -181,23 +206,48 @@ def _count_query(rel: RelType, a: Label, b: Label, where: str, subgraph: bool) -
     )
 
 
-def _read_vectors(store: GraphStore, label: Label, keys: np.ndarray) -> tuple[list, np.ndarray]:
-    """Text embeddings of ``keys`` in order; returns (rows, has_text mask)."""
+def _read_vectors(
+    store: GraphStore, label: Label, keys: np.ndarray
+) -> tuple[np.ndarray | None, np.ndarray, set[str], set[int]]:
+    """Text embeddings of ``keys`` in order, into one preallocated ``[N, dim]`` array.
+
+    Returns ``(x or None when no node has text, has_text mask, models, dimensions)``.
+    """
     key = KEYS[label]
-    vectors: list[list[float]] = []
-    models: list[str | None] = []
-    for start in range(0, len(keys), _CHUNK):
-        cols = store.read_columns(
-            f"UNWIND $ids AS k MATCH (n:{label.value} {{{key}: k}}) "
-            "RETURN collect(coalesce(n.text_embedding, [])) AS v, "
-            "collect(coalesce(n.text_model, '')) AS m",
-            {"ids": list(keys[start : start + _CHUNK])},
-            op=f"export.vectors.{label.value}",
-        )
-        vectors.extend(cols["v"][0])
-        models.extend(cols["m"][0])
-    has = np.array([len(v) > 0 for v in vectors], dtype=bool)
-    return [vectors, models], has
+    query = (
+        f"UNWIND $ids AS k MATCH (n:{label.value} {{{key}: k}}) "
+        "RETURN collect(n.text_embedding IS NOT NULL) AS has, collect(n.text_embedding) AS v, "
+        "collect(DISTINCT n.text_model) AS m"
+    )
+    los = range(0, len(keys), _CHUNK)
+    calls = (
+        partial(store.read_columns, query, {"ids": keys[lo : lo + _CHUNK].tolist()},
+                op=f"export.vectors.{label.value}")
+        for lo in los
+    )  # fmt: skip
+    x: np.ndarray | None = None
+    has = np.zeros(len(keys), dtype=bool)
+    models: set[str] = set()
+    dims: set[int] = set()
+    for lo, cols in zip(los, prefetch(call() for call in calls), strict=True):
+        flags = np.asarray(cols["has"][0], dtype=bool)
+        models |= set(cols["m"][0])
+        if not flags.any():
+            continue
+        try:
+            v = np.asarray(cols["v"][0], dtype=np.float32)
+        except ValueError:  # ragged: vectors of different lengths
+            dims |= {len(r) for r in cols["v"][0]}
+            break
+        dims.add(v.shape[1])
+        if len(dims) > 1:
+            break
+        if x is None:
+            x = np.zeros((len(keys), v.shape[1]), dtype=np.float32)
+        rows = lo + np.flatnonzero(flags)
+        x[rows] = v
+        has[rows] = True
+    return x, has, models, dims
 
 
 def export_graph(
@@ -260,7 +310,7 @@ def export_graph(
         reached = _expand(store, list(seed_users), hops, etypes, since_s, until_s)
         maps = IdMaps.from_keys({t: reached[t] for t in ntypes})
     else:
-        maps = IdMaps.from_keys({t: _read_keys(store, NODE_TYPES[t]) for t in ntypes})
+        maps = IdMaps.from_sorted({t: _read_keys(store, NODE_TYPES[t]) for t in ntypes})
     info.seconds["nodes"] = time.perf_counter() - t0
 
     # -- edges -----------------------------------------------------------------------------
@@ -274,49 +324,48 @@ def export_graph(
         where = _ts_filter(rel, since_s, until_s)
         if seed_users:
             where += f" AND y.{KEYS[b]} IN $ys"
-            params = {**params, "ys": list(maps.keys[et[2]])}
-        # Server-side batching: one record per chunk of start nodes (bounded server memory).
+            params = {**params, "ys": maps.keys[et[2]].tolist(), "xs": maps.keys[et[0]].tolist()}
+        # fidelity: Cypher's count of the same selection, without the key filters; it also
+        # sizes the arrays, which every chunk is copied into
+        n = store.read(_count_query(rel, a, b, where, bool(seed_users)), params,
+                       op="export.count")[0]["n"]  # fmt: skip
+        src, dst = np.empty(n, np.int64), np.empty(n, np.int64)
+        weight, ts = np.empty(n, np.float32), np.empty(n, np.int64)
+        filled, n_bad, bad_pairs = 0, 0, []
         starts = maps.keys[et[0]]
-        src_keys: list[str] = []
-        dst_keys: list[str] = []
-        weights: list[float] = []
-        times: list[int] = []
-        for lo in range(0, len(starts), _EDGE_CHUNK):
-            cols = store.read_columns(
-                _edge_query(rel, a, b, where),
-                {**params, "keys": list(starts[lo : lo + _EDGE_CHUNK])},
-                op="export.edges",
-            )
-            src_keys.extend(cols["s"][0])
-            dst_keys.extend(cols["d"][0])
-            weights.extend(cols["w"][0])
-            times.extend(cols["t"][0])
-        src = maps.index(et[0], src_keys)
-        dst = maps.index(et[2], dst_keys)
-        bad = (src < 0) | (dst < 0)
-        if bad.any():
-            pairs = list(
-                zip(np.asarray(src_keys)[bad][:10], np.asarray(dst_keys)[bad][:10], strict=True)
-            )
+        query = _edge_query(rel, a, b, where)
+        los = range(0, len(starts), _EDGE_CHUNK)
+        calls = (
+            partial(store.read_columns, query,
+                    {**params, "keys": starts[lo : lo + _EDGE_CHUNK].tolist()}, op="export.edges")
+            for lo in los
+        )  # fmt: skip
+        for lo, cols in zip(los, prefetch(call() for call in calls), strict=True):
+            pos, d_keys = cols["s"][0], cols["d"][0]
+            m = len(pos)
+            if filled + m > n:
+                raise ExportFidelityError(
+                    f"{rel.value} ({a.value}→{b.value}): more relationships arrived than "
+                    f"Cypher counted ({n:,}); the graph changed during the export — re-run it."
+                )
+            s_idx = lo + np.asarray(pos, dtype=np.int64)
+            d_idx = maps.index(et[2], d_keys)
+            bad = d_idx < 0
+            if bad.any():
+                n_bad += int(bad.sum())
+                wrong = np.asarray(d_keys, dtype=object)[bad][:10]
+                bad_pairs += list(zip(starts[s_idx[bad][:10]].tolist(), wrong, strict=True))
+            src[filled : filled + m], dst[filled : filled + m] = s_idx, d_idx
+            weight[filled : filled + m] = cols["w"][0]
+            ts[filled : filled + m] = cols["t"][0]
+            filled += m
+        if n_bad:
             raise ExportFidelityError(
-                f"{int(bad.sum())} {rel.value} edge(s) point outside the exported "
-                f"{et[0]}/{et[2]} nodes, e.g. {pairs}; the graph changed during the export "
-                "or holds nodes without keys — re-run, or fix those nodes."
+                f"{n_bad} {rel.value} edge(s) point outside the exported "
+                f"{et[0]}/{et[2]} nodes, e.g. {bad_pairs[:10]}; the graph changed during the "
+                "export or holds nodes without keys — re-run, or fix those nodes."
             )
-        weight = np.asarray(weights, dtype=np.float32)
-        ts = np.asarray(times, dtype=np.int64)
-        has_time = ts != _NO_TS
-        store_ = data[et]
-        store_.edge_index = torch.from_numpy(np.stack([src, dst]))
-        store_.edge_weight = torch.from_numpy(weight)
-        store_.edge_time = torch.from_numpy(np.where(has_time, ts, 0))
-        store_.has_time = torch.from_numpy(has_time)
-        # fidelity: the same selection counted by Cypher, without the key filters
-        if seed_users:
-            params = {**params, "xs": list(maps.keys[et[0]])}
-        count_q = _count_query(rel, a, b, where, bool(seed_users))
-        n = store.read(count_q, params, op="export.count")[0]["n"]
-        if n != len(dst):
+        if filled != n:
             sample = store.read(
                 f"MATCH (x:{a.value})-[r:{rel.value}]->(y:{b.value}) "
                 f"WHERE (x.{KEYS[a]} IS NULL OR y.{KEYS[b]} IS NULL){where} "
@@ -328,11 +377,17 @@ def export_graph(
             examples = ", ".join(f"{r['x']} → {r['y']}" for r in sample)
             raise ExportFidelityError(
                 f"{rel.value} ({a.value}→{b.value}): Cypher counts {n:,} relationships for this "
-                f"selection but {len(dst):,} were exported; {n - len(dst):,} touch nodes "
+                f"selection but {filled:,} were exported; {n - filled:,} touch nodes "
                 f"without a {KEYS[a]}/{KEYS[b]} (e.g. written by another tool): {examples}. "
                 "Give those nodes keys or delete them, then export again."
             )
-        info.counts["edges:" + _etype_name(et)] = len(dst)
+        has_time = ts != _NO_TS
+        store_ = data[et]
+        store_.edge_index = torch.from_numpy(np.stack([src, dst]))
+        store_.edge_weight = torch.from_numpy(weight)
+        store_.edge_time = torch.from_numpy(np.where(has_time, ts, 0))
+        store_.has_time = torch.from_numpy(has_time)
+        info.counts["edges:" + _etype_name(et)] = n
     info.seconds["edges"] = time.perf_counter() - t1
 
     # -- node counts vs Cypher -------------------------------------------------------------
@@ -379,20 +434,16 @@ def _text_features(
     for t in ("item", "topic"):
         if t not in ntypes or maps.num_nodes(t) == 0:
             continue
-        (vectors, mods), has = _read_vectors(store, NODE_TYPES[t], maps.keys[t])
-        dims |= {len(v) for v in vectors if v}
-        models |= {m for m in mods if m}
+        x, has, mods, ds = _read_vectors(store, NODE_TYPES[t], maps.keys[t])
+        dims |= ds
+        models |= mods
         if len(dims) > 1 or len(models) > 1:
             raise ExportFidelityError(
                 f"text embeddings of mixed models/dimensions ({sorted(models)}, {sorted(dims)}); "
                 "re-run `interestgraph embed` so every node uses one model"
             )
-        if not dims:
+        if x is None:
             continue
-        dim = next(iter(dims))
-        x = np.zeros((maps.num_nodes(t), dim), dtype=np.float32)
-        if has.any():
-            x[has] = np.asarray([v for v in vectors if v], dtype=np.float32)
         data[t].x = torch.from_numpy(x)
         data[t].has_text = torch.from_numpy(has)
     if not dims:
@@ -400,20 +451,18 @@ def _text_features(
     info.text_dim = next(iter(dims))
     info.text_model = next(iter(models)) if models else None
     if "user" in ntypes:
-        x = np.zeros((maps.num_nodes("user"), info.text_dim), dtype=np.float32)
-        filled = np.zeros(maps.num_nodes("user"), dtype=bool)
+        n_users = maps.num_nodes("user")
+        x = torch.zeros(n_users, info.text_dim)
+        filled = torch.zeros(n_users, dtype=torch.bool)
         # purchases first; users without purchases fall back to followed topics
         for et in (("user", "purchased", "item"), ("user", "follows", "topic")):
             if et not in data.edge_types or "x" not in data[et[2]]:
                 continue
-            src, dst = data[et].edge_index.numpy()
+            src, dst = data[et].edge_index
             keep = ~filled[src]
-            src, dst = src[keep], dst[keep]
-            sums = np.zeros_like(x)
-            np.add.at(sums, src, data[et[2]].x.numpy()[dst])
-            counts = np.bincount(src, minlength=len(x)).astype(np.float32)
+            x_new, counts = mean_of_neighbours(src[keep], dst[keep], data[et[2]].x, n_users)
             got = counts > 0
-            x[got] = sums[got] / counts[got, None]
+            x[got] = x_new[got]
             filled |= got
-        data["user"].x = torch.from_numpy(x)
-        data["user"].has_text = torch.from_numpy(filled)
+        data["user"].x = x
+        data["user"].has_text = filled

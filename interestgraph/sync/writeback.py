@@ -38,7 +38,6 @@ from __future__ import annotations
 import json
 import logging
 import time
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -56,7 +55,7 @@ from interestgraph.graphstore.schema import (
     ensure_vector_index,
     vector_index_name,
 )
-from interestgraph.sync.idmaps import IdMaps
+from interestgraph.sync.idmaps import IdMaps, as_keys
 
 __all__ = [
     "INFERRED",
@@ -142,9 +141,35 @@ def current_run(store: GraphStore) -> dict[str, Any] | None:
     return rows[0]["r"] if rows else None
 
 
-def _rows_of_vectors(keys: np.ndarray, vectors: np.ndarray) -> Iterator[dict[str, Any]]:
-    for k, v in zip(keys, vectors, strict=True):
-        yield {"id": str(k), "v": v.tolist()}
+def _lists(values: np.ndarray, index: np.ndarray) -> Any:
+    """Per row of ``index`` (``-1`` = none): ``values[index]`` for keys (1-D ``values``),
+    or the row's own entries of a ``[rows, K]`` array (scores), ``-1`` entries dropped."""
+    full = bool((index >= 0).all())
+    if values.ndim == 2:
+        return values if full else [v[i >= 0].tolist() for v, i in zip(values, index, strict=True)]
+    if full:
+        return values[index]  # [rows, K]; batches become lists of rows
+    return [values[row[row >= 0]].tolist() for row in index]  # short lists: tiny graphs only
+
+
+def _holders(store: GraphStore, lbl: Label, prop: str, page: int = 100_000) -> np.ndarray:
+    """Keys of the ``lbl`` nodes holding ``prop``, read in pages in key order."""
+    key = KEYS[lbl]
+    query = (
+        f"MATCH (n:{lbl.value}) WHERE n.{key} > $after AND n.{prop} IS NOT NULL "
+        f"WITH n.{key} AS k ORDER BY k LIMIT $page RETURN collect(k) AS ks"
+    )
+    parts, after = [], ""
+    while True:
+        got = store.read_columns(query, {"after": after, "page": page},
+                                 op="writeback.slot_holders")["ks"][0]  # fmt: skip
+        if not got:
+            break
+        parts.append(as_keys(got))
+        after = got[-1]
+        if len(got) < page:
+            break
+    return np.concatenate(parts) if parts else as_keys([])
 
 
 def write_top_items(
@@ -152,20 +177,14 @@ def write_top_items(
 ) -> int:
     """Set every user's ``top_items_<slot>`` to its list in ``top`` (item ids, best first).
 
-    Returns the number of users written.
+    Written from the arrays in batches (no dict per user). Returns the users written.
     """
-
-    def rows() -> Iterator[dict[str, Any]]:
-        items = maps.keys["item"]
-        for k, row in zip(maps.keys["user"], top.index, strict=True):
-            yield {"id": str(k), "items": [str(x) for x in items[row[row >= 0]]]}
-
-    return store.write_batches(
-        f"UNWIND $rows AS row MATCH (n:User {{{KEYS[Label.USER]}: row.id}}) "
-        f"SET n.{top_items_property(slot)} = row.items",
-        rows(),
+    return store.write_columns(
+        f"UNWIND range(0, size($ids) - 1) AS i MATCH (n:User {{{KEYS[Label.USER]}: $ids[i]}}) "
+        f"SET n.{top_items_property(slot)} = $items[i]",
+        {"ids": maps.keys["user"], "items": _lists(maps.keys["item"], top.index)},
         op="writeback.top_items",
-        batch_size=batch_size,
+        batch_size=max(1, batch_size // 10),
     ).rows
 
 
@@ -181,18 +200,6 @@ def _augment(emb: dict[str, np.ndarray]) -> tuple[dict[str, np.ndarray], float]:
         if t != "item":
             out[t] = np.hstack([v.astype(np.float64), np.zeros((len(v), 1))])
     return {t: v.astype(np.float32) for t, v in out.items()}, m
-
-
-def _edge_rows(
-    maps: IdMaps, index: np.ndarray, score: np.ndarray, src: str, dst: str
-) -> list[dict[str, Any]]:
-    rows, cols = np.nonzero(index >= 0)
-    s_keys = maps.key(src, rows)
-    d_keys = maps.key(dst, index[rows, cols])
-    return [
-        {"s": str(a), "d": str(b), "score": float(c), "rank": int(r) + 1}
-        for a, b, c, r in zip(s_keys, d_keys, score[rows, cols], cols, strict=True)
-    ]
 
 
 def _delete_run_edges(store: GraphStore, run_id: str) -> int:
@@ -297,27 +304,23 @@ def writeback(
         # does not know (e.g. users added since) lose theirs, so they fall back to cold start.
         store.write(f"DROP INDEX {vector_index_name(lbl, prop)} IF EXISTS", op="writeback.drop")
         key = KEYS[lbl]
-        holders = store.read_columns(
-            f"MATCH (n:{lbl.value}) WHERE n.{prop} IS NOT NULL RETURN n.{key} AS k",
-            op="writeback.slot_holders",
-        )["k"]
-        stale = sorted(set(holders) - set(maps.keys[t].tolist()))
+        stale = np.setdiff1d(_holders(store, lbl, prop), maps.keys[t])
         also = f", n.{top_items_property(slot)}" if t == "user" else ""
-        if stale:
-            store.write_batches(
-                f"UNWIND $rows AS row MATCH (n:{lbl.value} {{{key}: row.k}}) REMOVE n.{prop}{also}",
-                ({"k": k} for k in stale),
+        if len(stale):
+            store.write_columns(
+                f"UNWIND $ks AS k MATCH (n:{lbl.value} {{{key}: k}}) REMOVE n.{prop}{also}",
+                {"ks": stale},
                 op="writeback.clear_stale",
                 batch_size=batch_size,
             )
         query = (
-            f"UNWIND $rows AS row MATCH (n:{lbl.value} {{{KEYS[lbl]}: row.id}}) "
-            "CALL db.create.setNodeVectorProperty(n, $prop, row.v)"
+            f"UNWIND range(0, size($ids) - 1) AS i MATCH (n:{lbl.value} {{{key}: $ids[i]}}) "
+            "CALL db.create.setNodeVectorProperty(n, $prop, $vs[i])"
         )
         with tqdm(total=len(vectors[t]), desc=f"embeddings {lbl.value}", disable=disable) as bar:
-            stats = store.write_batches(
+            stats = store.write_columns(
                 query,
-                _rows_of_vectors(maps.keys[t], vectors[t]),
+                {"ids": maps.keys[t], "vs": vectors[t]},
                 op=f"writeback.embedding.{t}",
                 params={"prop": prop},
                 batch_size=batch_size,
@@ -343,21 +346,27 @@ def writeback(
         if name not in inference.lists or src not in maps.keys or dst not in maps.keys:
             continue
         tk = inference.lists[name]
-        rows = _edge_rows(maps, tk.index, tk.score, src, dst)
         ls, ld = LABELS[src], LABELS[dst]
+        # one row per source node with its K targets (ranks 1..K: -1 padding only trails)
         query = (
-            f"UNWIND $rows AS row MATCH (a:{ls.value} {{{KEYS[ls]}: row.s}}) "
-            f"MATCH (b:{ld.value} {{{KEYS[ld]}: row.d}}) "
-            f"CREATE (a)-[:{rel.value} {{run_id: $run, score: row.score, rank: row.rank}}]->(b)"
+            f"UNWIND range(0, size($s) - 1) AS i MATCH (a:{ls.value} {{{KEYS[ls]}: $s[i]}}) "
+            f"WITH a, i UNWIND range(0, size($d[i]) - 1) AS j "
+            f"MATCH (b:{ld.value} {{{KEYS[ld]}: $d[i][j]}}) "
+            f"CREATE (a)-[:{rel.value} {{run_id: $run, score: $w[i][j], rank: j + 1}}]->(b)"
         )
-        with tqdm(total=len(rows), desc=rel.value, disable=disable) as bar:
-            stats = store.write_batches(
+        per_row = max(1, tk.index.shape[1])
+        with tqdm(total=int((tk.index >= 0).sum()), desc=rel.value, disable=disable) as bar:
+            stats = store.write_columns(
                 query,
-                rows,
+                {
+                    "s": maps.keys[src],
+                    "d": _lists(maps.keys[dst], tk.index),
+                    "w": _lists(tk.score, tk.index),
+                },
                 op=f"writeback.edges.{rel.value}",
                 params={"run": run_id},
-                batch_size=batch_size,
-                progress=bar.update,
+                batch_size=max(1, batch_size // per_row),
+                progress=lambda n, tk=tk, bar=bar: bar.update(n * tk.index.shape[1]),
             )
         report.edges[rel.value] = stats.counters.get("relationships_created", 0)
     report.seconds["edges"] = time.perf_counter() - t0

@@ -33,7 +33,13 @@ def test_status_and_pipeline_on_the_running_server(neo4j_server, store):
     assert out["server"].startswith("Neo4j/5.26")
     assert out["User"] == 100 and out["Item"] == 200 and out["problems"] == 0
     assert out["browser"].endswith("/browser/")
-    assert [m["model"] for m in out["metrics"]] == ["GAT", "MostPop", "ItemKNN"]
+    assert [m["model"] for m in out["metrics"]] == ["GAT", "MostPop", "BPR-MF", "ItemKNN"]
+    stages = ["server", "ingest", "embed", "export", "train", "infer", "evaluate", "writeback"]
+    assert list(out["seconds"])[: len(stages)] == stages
+    assert all(out["memory"][s]["python_peak_gib"] > 0 for s in stages)
+    assert all(out["memory"][s]["neo4j_peak_gib"] > 0 for s in stages)
+    assert out["rows"]["ingest"] == out["rows_written"] and out["rows"]["embed"] == 248
+    assert out["bulk_import"] is False  # 2,000 purchases: below the bulk threshold
     assert out["INTERESTED_IN"] == 100 * 10 and out["edges_written_back"] > 0
     assert out["samples"] and all(
         len(recs) == 3 and all(r["reasons"] for r in recs) for recs in out["samples"].values()
@@ -43,6 +49,7 @@ def test_status_and_pipeline_on_the_running_server(neo4j_server, store):
     assert again["texts_encoded"] == 0 and again["texts_unchanged"] == 248
     assert again["run_id"] != out["run_id"]  # a re-run trains and switches to a new run
     volatile = {"texts_encoded", "texts_unchanged", "run_id", "model_folder", "seconds"}
+    volatile |= {"memory", "rows", "units", "notes"}
     volatile |= {"metrics", "samples", "INTERESTED_IN", "CO_INTEREST", "SIMILAR_TO", "ModelRun"}
     assert {k: v for k, v in again.items() if k not in volatile} == {
         k: v for k, v in out.items() if k not in volatile

@@ -8,7 +8,7 @@ import pytest
 from interestgraph.api import InterestGraph, _check_k, check_id
 from interestgraph.errors import InputError
 from interestgraph.sync.idmaps import IdMaps
-from interestgraph.sync.writeback import _augment, _edge_rows, embedding_property
+from interestgraph.sync.writeback import _augment, _lists, embedding_property
 
 
 def test_augmented_cosine_ranks_items_exactly_by_dot_product_and_recovers_the_score():
@@ -27,15 +27,18 @@ def test_augmented_cosine_ranks_items_exactly_by_dot_product_and_recovers_the_sc
         assert np.allclose(recovered, dot, rtol=1e-4, atol=1e-4)
 
 
-def test_edge_rows_skip_missing_neighbours_and_rank_from_one():
+def test_edge_lists_skip_missing_neighbours_and_keep_scores_aligned():
     maps = IdMaps.from_keys({"item": ["a", "b", "c"]})
     index = np.array([[1, 2], [0, -1], [-1, -1]])
     score = np.array([[0.9, 0.5], [0.7, np.nan], [np.nan, np.nan]], dtype=np.float32)
-    rows = _edge_rows(maps, index, score, "item", "item")
-    assert [(r["s"], r["d"], r["rank"]) for r in rows] == [
-        ("a", "b", 1), ("a", "c", 2), ("b", "a", 1),
-    ]  # fmt: skip
-    assert rows[0]["score"] == pytest.approx(0.9)
+    keys = _lists(maps.keys["item"], index)
+    scores = _lists(score, index)
+    # one list per source row, best first (rank = position + 1); padding dropped
+    assert keys == [["b", "c"], ["a"], []]
+    assert scores[0] == pytest.approx([0.9, 0.5]) and scores[1] == pytest.approx([0.7])
+    full = np.array([[2, 0], [1, 2]])
+    assert _lists(maps.keys["item"], full).tolist() == [["c", "a"], ["b", "c"]]
+    assert _lists(score[:2], full) is not None
 
 
 def test_slots_and_api_validation_are_strict():
