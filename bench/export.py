@@ -102,8 +102,7 @@ def vectors(store, label: str, key: str) -> dict:
 
     keys = np.array(sorted(r["k"] for r in store.read(f"MATCH (n:{label}) RETURN n.{key} AS k")))
     began = time.perf_counter()
-    (rows, _), _ = _read_vectors(store, Label(label), keys)
-    np.asarray([v for v in rows if v], dtype=np.float32)
+    _read_vectors(store, Label(label), keys)
     ours = len(keys) / (time.perf_counter() - began)
     began = time.perf_counter()
     recs = store.read(f"MATCH (n:{label}) RETURN n.{key} AS k, n.text_embedding AS v")

@@ -152,13 +152,14 @@ def run_pipeline(
         )
         res.rows["embed"], res.units["embed"] = sum(embedded.encoded.values()), "texts"
         stages.lap("embed")
-        data, maps, exported = export_graph(store)
+        config = GATConfig(epochs=epochs) if epochs else GATConfig()
+        # text vectors only when the model reads them (the default GAT does not)
+        data, maps, exported = export_graph(store, features=config.use_text or config.text_init)
         export_dir = save_export(home / "exports" / dataset, data, maps, exported)
         edges = sum(v for k, v in exported.counts.items() if k.startswith("edges:"))
         res.rows["export"], res.units["export"] = edges, "edges"
         stages.lap("export")
 
-        config = GATConfig(epochs=epochs) if epochs else GATConfig()
         run_id = new_run_id()
         harness = Harness(data, "random")
         trained = train_job(

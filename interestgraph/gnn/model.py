@@ -88,6 +88,17 @@ class NormalizedGATConv(nn.Module):
                     att.zero_()
                     att.requires_grad_(attention == "from-uniform")
 
+    def _identity_maps(self) -> bool:
+        """True when both linear maps are frozen at the identity (the default)."""
+        if self.learn_transform:
+            return False
+        eye = torch.eye(self.conv.out_channels, device=self.conv.lin_src.weight.device)
+        eye = eye.repeat(self.conv.heads, 1)
+        return all(
+            torch.equal(lin.weight, eye.to(lin.weight.dtype))
+            for lin in (self.conv.lin_src, self.conv.lin_dst)
+        )
+
     def forward(
         self,
         x: torch.Tensor | tuple[torch.Tensor, torch.Tensor],
@@ -109,11 +120,11 @@ class NormalizedGATConv(nn.Module):
         )
         conv = self.conv
         heads, width = conv.heads, conv.out_channels
-        if self.learn_transform:
+        if self._identity_maps():  # every head sees the rows themselves: skip the products
+            x_src, x_dst = src, dst
+        else:
             x_src = conv.lin_src(src).view(-1, heads, width)
             x_dst = conv.lin_dst(dst).view(-1, heads, width)
-        else:  # the maps stay the identity: every head sees the rows themselves
-            x_src, x_dst = src, dst
         # GATConv sees sources scaled by deg^-1/2; the maps are linear, so the scale moves
         # onto the source logits and, with the destination's deg^1/2, onto the edge weights
         a_src = _logit(x_src, conv.att_src) * adj.inv_sqrt_deg_src.unsqueeze(1).to(src.dtype)

@@ -181,6 +181,11 @@ class GATRec(_Trained):
         self.device = torch.device(device or ("cuda" if torch.cuda.is_available() else "cpu"))
         self.history: list[dict] = []
         self._cache: dict[str, torch.Tensor] | None = None
+        if (c.use_text or c.text_init) and not any("x" in data[t] for t in data.node_types):
+            raise InputError(
+                "use_text / text_init need text features, and this export has none; run "
+                "`interestgraph embed`, then `interestgraph export` (it reads the vectors)"
+            )
         self.model = self._build()
 
     # -- model -------------------------------------------------------------------------

@@ -10,9 +10,8 @@ names the fix.
 
 from __future__ import annotations
 
+import functools
 import logging
-import queue
-import threading
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -336,6 +335,7 @@ class GraphStore:
         batch_size: int | None = None,
         params: Mapping[str, Any] | None = None,
         progress: Callable[[int], object] | None = None,
+        workers: int = 1,
     ) -> WriteStats:
         """Write parallel columns in batches: each batch's slice of column ``c`` is ``$c``.
 
@@ -344,7 +344,10 @@ class GraphStore:
         lists of equal length (2-D arrays become lists of rows); a background thread turns
         the next batch into Bolt values while the current one is written. Each batch is its
         own managed transaction, so the query must be idempotent like
-        :meth:`write_batches`'.
+        :meth:`write_batches`' (or, for ``CREATE``, belong to a write the caller can
+        resume). ``workers > 1`` writes that many batches at once in separate sessions
+        (the server runs each transaction on one thread; a deadlock between them is a
+        retryable error the driver retries).
         """
         size = batch_size or self.batch_size
         lengths = {len(v) for v in columns.values()}
@@ -352,16 +355,20 @@ class GraphStore:
             raise ValueError(f"columns differ in length: {sorted(lengths)}")
         total = lengths.pop() if lengths else 0
 
-        def batches() -> Iterator[dict[str, Any]]:
-            for lo in range(0, total, size):
-                part = {k: v[lo : lo + size] for k, v in columns.items()}
-                yield {k: v.tolist() if hasattr(v, "tolist") else list(v) for k, v in part.items()}
+        def batch(lo: int) -> dict[str, Any]:
+            part = {k: v[lo : lo + size] for k, v in columns.items()}
+            return {k: v.tolist() if hasattr(v, "tolist") else list(v) for k, v in part.items()}
+
+        def write(lo: int) -> tuple[int, dict[str, int]]:
+            chunk = batch(lo)
+            n = len(next(iter(chunk.values()))) if chunk else 0
+            return n, self.write(query, {**(params or {}), **chunk}, op=op)
 
         stats = WriteStats()
         start = time.perf_counter()
-        for chunk in prefetch(batches()):
-            n = len(next(iter(chunk.values()))) if chunk else 0
-            stats.add(self.write(query, {**(params or {}), **chunk}, op=op))
+        calls = (functools.partial(write, lo) for lo in range(0, total, size))
+        for n, counters in prefetch(calls, workers=workers, ahead=2 * workers):
+            stats.add(counters)
             stats.rows += n
             stats.batches += 1
             if progress is not None:
@@ -422,39 +429,28 @@ class GraphStore:
             raise GraphStoreError(f"{op}: driver error: {e}") from e
 
 
-def prefetch(items: Iterator[T], depth: int = 2) -> Iterator[T]:
-    """Yield ``items``, producing up to ``depth`` of them ahead in a background thread."""
-    out: queue.Queue = queue.Queue(maxsize=depth)
-    done = object()
-    stop = threading.Event()
+def prefetch(calls: Iterable[Callable[[], T]], *, workers: int = 1, ahead: int = 2) -> Iterator[T]:
+    """Yield ``call()`` for each call, in order, computed by ``workers`` background threads
+    at most ``ahead`` results in advance (the consumer overlaps with the next calls).
 
-    def run() -> None:
+    Reads in separate sessions run on separate server threads, so ``workers > 1`` uses
+    more of the server's cores; the driver is thread-safe (one session per call).
+    """
+    from concurrent.futures import ThreadPoolExecutor
+
+    it = iter(calls)
+    pending: list = []
+    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="graphstore-prefetch") as ex:
         try:
-            for item in items:
-                if stop.is_set():
-                    return
-                out.put((True, item))
-        except BaseException as e:  # handed to the consumer
-            out.put((False, e))
-        out.put((True, done))
-
-    thread = threading.Thread(target=run, name="graphstore-ahead", daemon=True)
-    thread.start()
-    try:
-        while True:
-            ok, item = out.get()
-            if not ok:
-                raise item
-            if item is done:
-                return
-            yield item
-    finally:
-        stop.set()
-        while thread.is_alive():  # unblock a producer waiting on a full queue
-            try:
-                out.get_nowait()
-            except queue.Empty:
-                thread.join(0.05)
+            for call in it:
+                pending.append(ex.submit(call))
+                if len(pending) > ahead:
+                    yield pending.pop(0).result()
+            while pending:
+                yield pending.pop(0).result()
+        finally:
+            for f in pending:
+                f.cancel()
 
 
 def _counters(summary: neo4j.ResultSummary) -> dict[str, int]:

@@ -69,6 +69,10 @@ _CHUNK = 5000  # text vectors per query
 _KEY_PAGE = 100_000  # keys per page
 _EDGE_CHUNK = 20_000  # start nodes per edge query
 _NO_TS = -(2**62)
+#: concurrent read sessions: the server's Cypher runtime is single-threaded per query, so
+#: parallel chunk reads use more of its cores (measured on 2 cores: 1 → 165k, 3 → 274k
+#: edges/s on the 1M synthetic shop)
+_READERS = 3
 
 
 class ExportFidelityError(InterestGraphError):
@@ -229,7 +233,7 @@ def _read_vectors(
     has = np.zeros(len(keys), dtype=bool)
     models: set[str] = set()
     dims: set[int] = set()
-    for lo, cols in zip(los, prefetch(call() for call in calls), strict=True):
+    for lo, cols in zip(los, prefetch(calls, workers=_READERS, ahead=2 * _READERS), strict=True):
         flags = np.asarray(cols["has"][0], dtype=bool)
         models |= set(cols["m"][0])
         if not flags.any():
@@ -260,6 +264,7 @@ def export_graph(
     node_types: list[str] | None = None,
     edge_types: list[tuple[str, str, str]] | None = None,
     reverse: bool = True,
+    features: bool = True,
 ) -> tuple[HeteroData, IdMaps, ExportInfo]:
     """Export the graph (or a subgraph) to ``HeteroData`` with id maps, fidelity-checked.
 
@@ -272,6 +277,8 @@ def export_graph(
         node_types: Subset of ``user``, ``item``, ``topic`` (default all).
         edge_types: Subset of :data:`EDGE_TYPES` keys (default all whose ends are exported).
         reverse: Add ``rev_<relation>`` edge types for message passing.
+        features: Read the text embeddings into ``x`` (off: topology only — what a model
+            without text input needs; at 1M items the vectors are 1.5 GB).
 
     Returns:
         ``(data, id_maps, info)``.
@@ -302,6 +309,7 @@ def export_graph(
             "until": until_s,
             "node_types": ntypes,
             "edge_types": [list(e) for e in etypes],
+            "features": features,
         }
     )
 
@@ -340,7 +348,9 @@ def export_graph(
                     {**params, "keys": starts[lo : lo + _EDGE_CHUNK].tolist()}, op="export.edges")
             for lo in los
         )  # fmt: skip
-        for lo, cols in zip(los, prefetch(call() for call in calls), strict=True):
+        for lo, cols in zip(
+            los, prefetch(calls, workers=_READERS, ahead=2 * _READERS), strict=True
+        ):
             pos, d_keys = cols["s"][0], cols["d"][0]
             m = len(pos)
             if filled + m > n:
@@ -409,7 +419,8 @@ def export_graph(
 
     # -- features --------------------------------------------------------------------------
     t2 = time.perf_counter()
-    _text_features(store, data, maps, ntypes, info)
+    if features:
+        _text_features(store, data, maps, ntypes, info)
     info.seconds["features"] = time.perf_counter() - t2
 
     if reverse:

@@ -75,6 +75,9 @@ SLOTS = (0, 1)
 #: defaults (16, 100). ``bench/ann_recall.py`` measures recall per build.
 HNSW_M: int | None = None
 HNSW_EF_CONSTRUCTION: int | None = None
+#: concurrent write transactions (measured on 2 cores, 1M synthetic shop: SIMILAR_TO edges
+#: 24.6k/s with 1 writer, 37.6k/s with 2, 39.8k/s with 3)
+WRITERS = 2
 LABELS = {"user": Label.USER, "item": Label.ITEM, "topic": Label.TOPIC}
 #: inference list → (relationship type, source type, target type)
 INFERRED: dict[str, tuple[RelType, str, str]] = {
@@ -185,6 +188,7 @@ def write_top_items(
         {"ids": maps.keys["user"], "items": _lists(maps.keys["item"], top.index)},
         op="writeback.top_items",
         batch_size=max(1, batch_size // 10),
+        workers=WRITERS,
     ).rows
 
 
@@ -304,7 +308,8 @@ def writeback(
         # does not know (e.g. users added since) lose theirs, so they fall back to cold start.
         store.write(f"DROP INDEX {vector_index_name(lbl, prop)} IF EXISTS", op="writeback.drop")
         key = KEYS[lbl]
-        stale = np.setdiff1d(_holders(store, lbl, prop), maps.keys[t])
+        holders = _holders(store, lbl, prop)
+        stale = holders[maps.index(t, holders) < 0]  # hashed lookup (setdiff1d on text: slow)
         also = f", n.{top_items_property(slot)}" if t == "user" else ""
         if len(stale):
             store.write_columns(
@@ -325,6 +330,7 @@ def writeback(
                 params={"prop": prop},
                 batch_size=batch_size,
                 progress=bar.update,
+                workers=WRITERS,
             )
         report.embeddings[lbl.value] = stats.rows
         ensure_vector_index(
@@ -367,6 +373,7 @@ def writeback(
                 params={"run": run_id},
                 batch_size=max(1, batch_size // per_row),
                 progress=lambda n, tk=tk, bar=bar: bar.update(n * tk.index.shape[1]),
+                workers=WRITERS,
             )
         report.edges[rel.value] = stats.counters.get("relationships_created", 0)
     report.seconds["edges"] = time.perf_counter() - t0

@@ -6,6 +6,7 @@ import json
 from datetime import UTC, datetime
 
 import pytest
+import torch
 from click.testing import CliRunner
 
 from interestgraph.cli import cli
@@ -74,3 +75,16 @@ def test_export_command_writes_a_loadable_folder(shop, neo4j_server, tmp_path):
     assert sorted(maps.keys["user"]) == ["u1", "u2"]  # u1 and whom u1 follows / is followed by
     assert sorted(maps.keys["item"]) == ["i1"]
     assert data["user", "purchased", "item"].num_edges == 1
+
+
+def test_streaming_export_equals_the_plain_reference_export(shop):
+    from interestgraph.embedding import TextEncoder, embed_graph_text
+    from tests.reference_export import assert_same_export, reference_export
+
+    embed_graph_text(shop, TextEncoder(), progress=False)
+    data, maps, info = export_graph(shop)
+    assert_same_export(data, maps, reference_export(shop))
+    assert info.text_dim == 384 and bool(data["item"].has_text.all())
+    again, _, _ = export_graph(shop)  # the streaming order is deterministic
+    for et in data.edge_types:
+        assert torch.equal(again[et].edge_index, data[et].edge_index)

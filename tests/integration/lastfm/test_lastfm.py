@@ -41,6 +41,19 @@ def test_exported_counts_equal_cypher_counts(lastfm):
     assert info.text_model == "sentence-transformers/all-MiniLM-L6-v2" and info.text_dim == 384
 
 
+def test_streaming_export_equals_the_plain_reference_export(lastfm):
+    from tests.reference_export import assert_same_export, reference_export
+
+    store, _, (data, maps, _) = lastfm
+    assert_same_export(data, maps, reference_export(store))
+    user_x = data["user"].x.numpy()  # user text: mean of the purchased items' text
+    ei = data["user", "purchased", "item"].edge_index.numpy()
+    for u in (0, 100, 1_891):
+        items = ei[1][ei[0] == u]
+        want = data["item"].x.numpy()[items].mean(0)
+        assert np.allclose(user_x[u], want, atol=1e-6)
+
+
 def test_id_maps_round_trip_and_edges_match_the_graph(lastfm):
     _, _, (data, maps, _) = lastfm
     for t in ("user", "item", "topic"):
