@@ -223,8 +223,11 @@ class InterestGraph:
         """Top-``k`` items for a user, by the current run's score, with reasons.
 
         Exact (the brute-force top-``k`` over the run's embeddings) when the user's stored
-        top-N (``top_items_<slot>``) still holds ``k`` items they may get; otherwise, and
-        for cold-start users, candidates also come from the approximate vector index.
+        top-N (``top_items_<slot>``) still holds ``k`` items they may get and the run's
+        lists were computed exactly (``ModelRun.top_items_exact``; beyond the inference's
+        exact limit they come from an IVF search whose recall the run records);
+        otherwise, and for cold-start users, candidates also come from the approximate
+        vector index.
         ``topic``: only items with that topic (exact: every item of it is scored). Unknown
         users with follows get the cold-start vector; users with nothing to go on get
         popular items.

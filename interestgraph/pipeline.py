@@ -137,7 +137,12 @@ def run_pipeline(
     opts = {"notes": ds.notes, "problems": ds.problems, "rejects_path": rejects}
     if use_bulk:
         report = bulk_ingest(settings, ds.tables, progress=progress, **opts)
-        res.notes.append(f"ingest: bulk import of {rows_in:,} rows (neo4j-admin)")
+        b = report.bulk or {}
+        res.notes.append(
+            f"ingest: bulk import (neo4j-admin) of {b.get('rows', 0):,} rows at "
+            f"{b.get('rows_per_s', 0):,} rows/s ({b.get('import_seconds')} s; input files "
+            f"{b.get('prepare_seconds')} s, schema {b.get('schema_seconds')} s)"
+        )
     else:
         with GraphStore.from_settings(settings) as store:
             ensure_schema(store)

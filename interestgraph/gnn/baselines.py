@@ -6,6 +6,9 @@ Each has ``fit(train) -> self`` and ``score(users) -> Tensor[len(users), num_ite
 * ``ItemKNN``: cosine item–item similarity on the binary user×item matrix, the ``k``
   most similar neighbours per item kept, ``score(u) = x_u · S``;
 * ``BPRMF``: matrix factorisation trained with BPR (one uniform negative per positive);
+  above ``sparse_above`` embedding rows it trains with sparse gradients and
+  ``torch.optim.SparseAdam`` (lazy Adam: only the batch's rows move), because dense Adam
+  updates the whole table at every step and an epoch would cost purchases × (users + items);
 * ``LightGCNRec``: PyG's ``LightGCN`` (mean of layer embeddings) trained with BPR.
 
 The trained baselines use early stopping on validation Recall@20 when a validator is
@@ -27,6 +30,9 @@ import torch
 __all__ = ["BPRMF", "Interactions", "ItemKNN", "LightGCNRec", "MostPop", "bpr_epoch", "bpr_loss"]
 
 log = logging.getLogger(__name__)
+
+#: BPR-MF tables with more rows (users + items) train with sparse gradients (SparseAdam).
+SPARSE_ABOVE = 100_000
 
 
 @dataclass
@@ -82,20 +88,13 @@ class ItemKNN:
         sim = (xn.T @ xn).tocsr()
         sim.setdiag(0.0)
         sim.eliminate_zeros()
-        rows, cols, vals = [], [], []
-        for i in range(sim.shape[0]):
-            lo, hi = sim.indptr[i], sim.indptr[i + 1]
-            if hi == lo:
-                continue
-            v, c = sim.data[lo:hi], sim.indices[lo:hi]
-            keep = np.argsort(-v)[: self.k]
-            rows.append(np.full(len(keep), i))
-            cols.append(c[keep])
-            vals.append(v[keep])
-        self.sim = sp.csr_matrix(
-            (np.concatenate(vals), (np.concatenate(rows), np.concatenate(cols))),
-            shape=sim.shape,
-        )
+        # the k largest per row without a loop over items: sort each row's entries by
+        # (row, -similarity), then keep those whose position inside the row is below k
+        row = np.repeat(np.arange(sim.shape[0]), np.diff(sim.indptr))
+        order = np.lexsort((-sim.data, row))
+        rank = np.arange(len(order)) - sim.indptr[row[order]]
+        keep = order[rank < self.k]
+        self.sim = sp.csr_matrix((sim.data[keep], (row[keep], sim.indices[keep])), shape=sim.shape)
         return self
 
     def score(self, users: torch.Tensor) -> torch.Tensor:
@@ -201,6 +200,7 @@ class BPRMF(_Trained):
         seed: int = 0,
         patience: int = 5,
         eval_every: int = 5,
+        sparse_above: int | None = SPARSE_ABOVE,
     ) -> None:
         self.dim, self.epochs, self.lr, self.wd = dim, epochs, lr, weight_decay
         self.batch_size, self.seed, self.patience, self.eval_every = (
@@ -209,17 +209,25 @@ class BPRMF(_Trained):
             patience,
             eval_every,
         )
+        self.sparse_above = sparse_above
 
     def fit(self, train: Interactions, validate: Callable | None = None) -> BPRMF:
         """Train with BPR, early-stopping on ``validate(self)`` when given."""
         torch.manual_seed(self.seed)
         rng = np.random.default_rng(self.seed)
-        self.user = torch.nn.Embedding(train.num_users, self.dim)
-        self.item = torch.nn.Embedding(train.num_items, self.dim)
+        rows = train.num_users + train.num_items
+        self.sparse = self.sparse_above is not None and rows > self.sparse_above
+        self.user = torch.nn.Embedding(train.num_users, self.dim, sparse=self.sparse)
+        self.item = torch.nn.Embedding(train.num_items, self.dim, sparse=self.sparse)
         for e in (self.user, self.item):
             torch.nn.init.normal_(e.weight, std=0.1)
         modules = torch.nn.ModuleList([self.user, self.item])
-        opt = torch.optim.Adam(modules.parameters(), lr=self.lr)
+        if self.sparse:
+            opt: torch.optim.Optimizer = torch.optim.SparseAdam(
+                list(modules.parameters()), lr=self.lr
+            )
+        else:
+            opt = torch.optim.Adam(modules.parameters(), lr=self.lr)
 
         def batch_loss(u: torch.Tensor, p: torch.Tensor, n: torch.Tensor) -> torch.Tensor:
             eu, ep, en = self.user(u), self.item(p), self.item(n)

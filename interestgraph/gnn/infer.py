@@ -19,12 +19,15 @@ How each list is searched (recorded per list in :attr:`Inference.meta`):
   by the catalogue. Used on CUDA, and on CPU while ``rows × candidates`` is at most
   ``exact_limit`` (default 2·10⁹ scores: ~30 s on two cores). Its cost grows with
   ``rows × candidates``: quadratic in the size of the shop.
-* **ivf** — beyond that on CPU: an inverted-file index (faiss ``IndexIVFFlat``, ``4·√C``
-  k-means lists, ``nprobe`` of them searched per query; inner products through the
-  MIPS→L2 augmentation ``[h, √(M²−|h|²)]``), then the candidates re-scored exactly; cost
-  ~``rows × √C``. Its recall against the exact lists is measured on a seeded sample of
-  rows and stored beside the lists (``meta[list]["recall"]``), so nobody mistakes these
-  lists for exact ones.
+* **ivf** — beyond that on CPU: an inverted-file index (faiss ``IndexIVFFlat``,
+  ``C / LIST_SIZE`` k-means lists of ~256 candidates, ``nprobe`` = 32 of them searched per
+  query; inner products through the MIPS→L2 augmentation ``[h, √(M²−|h|²)]``), then the
+  candidates re-scored exactly. Lists of a fixed size make the work per query constant
+  (~8k candidates), so the search grows with ``rows``; what still grows with ``C`` is
+  the choice of the lists (``rows × C / 256`` centroid products, ~1/256 of an exact
+  ranking) and the k-means fit (``40·nlist`` points). Its recall against the exact
+  lists is measured on a seeded sample of rows and stored beside the lists
+  (``meta[list]["recall"]``), so nobody mistakes these lists for exact ones.
 """
 
 from __future__ import annotations
@@ -48,6 +51,14 @@ log = logging.getLogger(__name__)
 EXACT_LIMIT = 2_000_000_000
 #: Rows whose approximate list is compared with the exact one (recall in the metadata).
 RECALL_SAMPLE = 1000
+#: Candidates per inverted list of the IVF index (``nlist = C // LIST_SIZE``).
+LIST_SIZE = 256
+#: Lists searched per query.
+NPROBE = 32
+
+
+def _nlist(c_n: int) -> int:
+    return max(1, c_n // LIST_SIZE)
 
 
 @dataclass
@@ -152,7 +163,7 @@ def approx_top_k(
     exclude: Csr | None = None,
     exclude_self: bool = False,
     cosine: bool = False,
-    nprobe: int = 32,
+    nprobe: int = NPROBE,
     seed: int = 0,
 ) -> TopK:
     """Top-``k`` by an inverted-file index (faiss), candidates re-scored exactly.
@@ -171,7 +182,7 @@ def approx_top_k(
     else:
         extra = 0
     fetch = min(c_n, k + extra + int(exclude_self))
-    nlist = max(1, min(c_n // 39, int(4 * np.sqrt(c_n))))
+    nlist = _nlist(c_n)
     if cosine:
         index = faiss.IndexIVFFlat(faiss.IndexFlatIP(dim), dim, nlist, faiss.METRIC_INNER_PRODUCT)
         base, probe = c, q
@@ -272,8 +283,8 @@ def search(
         "method": "ivf",
         "recall": round(_recall(tk, exact, sample), 5),
         "recall_rows": len(sample),
-        "nlist": max(1, min(c_n // 39, int(4 * np.sqrt(c_n)))),
-        "nprobe": 32,
+        "nlist": _nlist(c_n),
+        "nprobe": min(NPROBE, _nlist(c_n)),
     }
     log.info("top-%d of %d rows by IVF: recall@%d %.4f on %d rows", k, q_n, k, meta["recall"],
              len(sample))  # fmt: skip

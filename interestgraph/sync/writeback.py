@@ -10,11 +10,14 @@ What is written for run ``R`` (from a training folder: ``inference.pt``, ``ids_*
   cosine similarity orders items by the model's dot-product score exactly (the index search
   itself is approximate):
   ``dot(u, i) = (2·score - 1)·|u|·M`` for the index score of ``queryNodes``;
-* ``top_items_<slot>`` on every User: the ids of its exact top-N items (brute force over
-  all items at inference, purchases excluded; N = ``train --serve-top``, default 100).
+* ``top_items_<slot>`` on every User: the ids of its top-N items (purchases excluded;
+  N = ``train --serve-top``, default 100) — exact (brute force over all items) up to the
+  inference's exact limit, beyond it found by IVF with the recall measured against brute
+  force on a sample; the ModelRun says which (``top_items_exact``, ``top_items_recall``).
   The index is approximate (HNSW; ``bench/ann_recall.py`` measures its misses), so
   ``recommend`` ranks from this list when it holds ``k`` items the user has not bought
-  since, which makes its answer exact, and adds index candidates otherwise;
+  since, which makes its answer exact when the list is, and adds index candidates
+  otherwise;
 * ``(:User)-[:INTERESTED_IN]->(:Topic)``, ``(:User)-[:CO_INTEREST]->(:User)`` and
   ``(:Item)-[:SIMILAR_TO]->(:Item)``, each with ``score``, ``rank`` (1..K) and ``run_id``;
 * ``(:ModelRun {run_id})`` with parameters, metrics, data watermark, text model, slot,
@@ -237,6 +240,19 @@ def _run_properties(folder: Path) -> dict[str, Any]:
         "watermark": export.get("created_at", ""),
         "export_counts": json.dumps(export.get("counts", {}), sort_keys=True),
         "model": "hetero-gat",
+        **_list_properties(folder),
+    }
+
+
+def _list_properties(folder: Path) -> dict[str, Any]:
+    """How the run's lists were searched: ``top_items_exact`` and, when approximate, the
+    recall measured against the exact lists (see :mod:`interestgraph.gnn.infer`)."""
+    lists = json.loads((folder / "run.json").read_text()).get("lists", {})
+    items = lists.get("user_items", {"method": "exact"})  # runs before the field: exact
+    return {
+        "lists": json.dumps(lists, sort_keys=True),
+        "top_items_exact": items.get("method", "exact") == "exact",
+        **({"top_items_recall": items["recall"]} if "recall" in items else {}),
     }
 
 
