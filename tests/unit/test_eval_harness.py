@@ -75,9 +75,10 @@ def planted(seed: int = 0, users: int = 120, items: int = 60, groups: int = 4):
     [
         lambda: ItemKNN(k=20),
         lambda: BPRMF(dim=16, epochs=60, lr=0.01, batch_size=256),
+        lambda: BPRMF(dim=16, epochs=60, lr=0.01, batch_size=256, sparse_above=0),
         lambda: LightGCNRec(dim=16, layers=2, epochs=40, lr=0.01, batch_size=256),
     ],
-    ids=["ItemKNN", "BPR-MF", "LightGCN"],
+    ids=["ItemKNN", "BPR-MF", "BPR-MF-sparse", "LightGCN"],
 )
 def test_baselines_recover_planted_groups_far_above_mostpop(factory):
     users, items, nu, ni = planted()
@@ -90,3 +91,34 @@ def test_baselines_recover_planted_groups_far_above_mostpop(factory):
     model = evaluate_ranking(factory().fit(train).score, hist, test, ni, ks=(10,))
     assert model["recall@10"] > 2 * pop["recall@10"]
     assert model["recall@10"] > 0.4
+
+
+def test_bpr_mf_switches_to_sparse_gradients_above_the_row_limit():
+    users, items, nu, ni = planted()
+    train = Interactions(users, items, nu, ni)
+    small = BPRMF(dim=8, epochs=1, sparse_above=nu + ni).fit(train)
+    large = BPRMF(dim=8, epochs=1, sparse_above=nu + ni - 1).fit(train)
+    assert not small.sparse and not small.item.sparse
+    assert large.sparse and large.item.sparse
+
+
+def test_item_knn_keeps_the_k_most_similar_per_item_like_the_per_item_loop():
+    rng = np.random.default_rng(4)
+    nu, ni, k = 300, 120, 7
+    train = Interactions(rng.integers(0, nu, 3000), rng.integers(0, ni, 3000), nu, ni)
+    model = ItemKNN(k=k).fit(train)
+    x = train.matrix()
+    norms = np.sqrt(np.asarray(x.multiply(x).sum(axis=0)).ravel()) + 1e-8
+    xn = x.multiply(1.0 / norms).tocsc().astype(np.float32)
+    sim = (xn.T @ xn).toarray()
+    np.fill_diagonal(sim, 0.0)
+    got = model.sim.toarray()
+    for i in range(ni):  # the reference: each row's k largest non-zero similarities
+        row = sim[i]
+        nz = np.flatnonzero(row)
+        want = nz[np.argsort(-row[nz], kind="stable")[:k]]
+        kept = np.flatnonzero(got[i])
+        assert len(kept) == min(k, len(nz))
+        # equal similarities may be kept in either order: compare the kept values
+        assert np.allclose(np.sort(row[kept]), np.sort(row[want]))
+        assert np.allclose(got[i, kept], row[kept])
