@@ -23,7 +23,7 @@ ratio between the two largest synthetic sizes over the stages whose time grows w
 data, M the largest Python peak over every run. ``--sizes 100000,300000 --json-out F`` is
 the quick check (a few minutes).
 
-Memory settings (documented in docs/benchmarks.md): ``INTERESTGRAPH_HEAP`` and
+Memory settings (documented in docs/scale.md): ``INTERESTGRAPH_HEAP`` and
 ``INTERESTGRAPH_PAGECACHE`` are passed through (defaults here: heap 2g, page cache 4g).
 """
 

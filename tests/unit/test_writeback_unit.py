@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import pytest
 
@@ -73,3 +75,17 @@ def test_invalid_feedback_is_refused_before_any_query():
         ig.record_feedback("u", "i", "like", ts=-5)
     with pytest.raises(InputError):
         ig.recommend("u", k=0)
+
+
+def test_run_records_whether_its_item_lists_are_exact(tmp_path):
+    from interestgraph.sync.writeback import _list_properties
+
+    run = tmp_path / "run.json"
+    run.write_text(json.dumps({"lists": {"user_items": {"method": "ivf", "recall": 0.97}}}))
+    props = _list_properties(tmp_path)
+    assert props["top_items_exact"] is False and props["top_items_recall"] == 0.97
+    run.write_text(json.dumps({"lists": {"user_items": {"method": "exact"}}}))
+    props = _list_properties(tmp_path)
+    assert props["top_items_exact"] is True and "top_items_recall" not in props
+    run.write_text(json.dumps({}))  # runs written before the field: their lists were exact
+    assert _list_properties(tmp_path)["top_items_exact"] is True
