@@ -10,10 +10,13 @@ from __future__ import annotations
 
 from interestgraph.cli import graph, http, model, pipeline, query, serve, server  # noqa: F401  (register)
 from interestgraph.cli.app import cli
+from interestgraph.malloc import reexec_with_tunables
 
 __all__ = ["cli", "main"]
 
 
 def main() -> None:
-    """Console-script entry point."""
+    """Console-script entry point (restarts once with glibc's huge-page tunable, see
+    :mod:`interestgraph.malloc`)."""
+    reexec_with_tunables()
     cli(prog_name="interestgraph")

@@ -94,9 +94,10 @@ def make_split(data: HeteroData, protocol: str, seed: int = 0) -> Split:
 
 #: Users evaluated at most per validation / test pass; above it a fixed, seeded sample is
 #: used (full ranking over every item either way), so an evaluation costs O(users × items)
-#: with users capped: linear in the catalogue.
+#: with users capped: linear in the catalogue. 20,000 test users put the standard error of
+#: Recall@20 near 0.002 (per-user recall's spread is ~0.3), below the gaps we report.
 VAL_USERS = 10_000
-TEST_USERS = 50_000
+TEST_USERS = 20_000
 
 
 class Harness:

@@ -133,7 +133,8 @@ class NormalizedGATConv(nn.Module):
         alpha = softmax(logits, ptr=adj.ptr, num_nodes=adj.num_dst)
         alpha = F.dropout(alpha, p=conv.dropout, training=self.training)
         out = attention_spmm(alpha * adj.edge_norm.unsqueeze(1), x_src, adj)
-        out = out[:, 0] if heads == 1 else out.mean(dim=1)
+        # squeeze, not out[:, 0]: select's backward allocates a zero [N, 1, C] per relation
+        out = out.squeeze(1) if heads == 1 else out.mean(dim=1)
         return out if self.gate is None else out * self.gate.to(out.dtype)
 
 

@@ -55,6 +55,9 @@ class Adjacency:
         ``ptr_t``: ``[num_src + 1]``; ``deg_src``, ``inv_sqrt_deg_src``: ``[num_src]``;
         ``deg_dst``: ``[num_dst]``; ``edge_norm``: ``[E]``, LightGCN's
         ``deg_src^-1/2 · deg_dst^1/2`` per edge (see ``NormalizedGATConv``).
+        ``ptr_t`` and ``dst_t`` (used by the transposed product only) and ``csr_ptr``,
+        ``csr_col`` (``ptr``, ``src`` for the forward product) are in the sparse kernels'
+        index width: int32 below 2³¹ entries.
     """
 
     src: torch.Tensor
@@ -67,6 +70,8 @@ class Adjacency:
     deg_dst: torch.Tensor
     inv_sqrt_deg_src: torch.Tensor
     edge_norm: torch.Tensor
+    csr_ptr: torch.Tensor
+    csr_col: torch.Tensor
     num_src: int
     num_dst: int
 
@@ -80,17 +85,21 @@ class Adjacency:
         deg_src = torch.bincount(src, minlength=num_src)
         deg_dst = torch.bincount(dst, minlength=num_dst)
         inv_sqrt_src = deg_src.clamp(min=1).float().rsqrt()
+        dt = _index_dtype(max(int(src.numel()), num_src, num_dst))
+        ptr = _ptr(dst, num_dst)
         return cls(
             src=src,
             dst=dst,
-            ptr=_ptr(dst, num_dst),
+            ptr=ptr,
             perm_t=perm_t,
-            ptr_t=_ptr(src[perm_t], num_src),
-            dst_t=dst[perm_t],
+            ptr_t=_ptr(src[perm_t], num_src).to(dt),
+            dst_t=dst[perm_t].to(dt),
             deg_src=deg_src,
             deg_dst=deg_dst,
             inv_sqrt_deg_src=inv_sqrt_src,
             edge_norm=inv_sqrt_src[src] * deg_dst.clamp(min=1).float().sqrt()[dst],
+            csr_ptr=ptr.to(dt),
+            csr_col=src.to(dt),
             num_src=num_src,
             num_dst=num_dst,
         )
@@ -107,21 +116,19 @@ class Adjacency:
 
     def matrix(self, values: torch.Tensor) -> torch.Tensor:
         """``[num_dst, num_src]`` CSR matrix with ``values`` (destination-sorted order)."""
-        dt = _index_dtype(max(self.num_edges, self.num_src, self.num_dst))
         with warnings.catch_warnings():  # "sparse CSR support is in beta"
             warnings.simplefilter("ignore", UserWarning)
             return torch.sparse_csr_tensor(
-                self.ptr.to(dt), self.src.to(dt), values, (self.num_dst, self.num_src)
+                self.csr_ptr, self.csr_col, values, (self.num_dst, self.num_src)
             )
 
     def matrix_t(self, values: torch.Tensor) -> torch.Tensor:
         """``[num_src, num_dst]`` CSR matrix of the transpose (``values`` in CSR order)."""
-        dt = _index_dtype(max(self.num_edges, self.num_src, self.num_dst))
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", UserWarning)
             return torch.sparse_csr_tensor(
-                self.ptr_t.to(dt),
-                self.dst_t.to(dt),
+                self.ptr_t,
+                self.dst_t,
                 values[self.perm_t],
                 (self.num_src, self.num_dst),
             )

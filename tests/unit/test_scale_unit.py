@@ -153,7 +153,23 @@ def test_ivf_top_k_finds_the_exact_lists_and_honours_exclusions():
     tk, meta = search(users, items, 20, exclude=bought, exact_limit=0)
     assert meta["method"] == "ivf" and meta["recall"] > 0.97 and tk.index.shape == (300, 20)
     _, meta = search(users, items, 20, exclude=bought)
-    assert meta == {"method": "exact"}
+    assert meta["method"] == "exact" and set(meta) == {"method", "seconds"}
+
+
+def test_ivf_search_in_list_order_equals_row_order_across_batches():
+    # more queries than one search batch (4,096): the sorted order must map rows back
+    rng = np.random.default_rng(5)
+    users, items = torch.randn(5000, 8), torch.randn(20_000, 8)
+    bought = Csr.from_lists([rng.integers(0, 20_000, 5) for _ in range(5000)])
+    a = approx_top_k(users, items, 10, exclude=bought)
+    b = approx_top_k(users, items, 10, exclude=bought, by_list=False)
+    assert np.array_equal(a.index, b.index) and np.allclose(a.score, b.score, equal_nan=True)
+    exact = top_k(users, items, 10, exclude=bought, rows=np.arange(0, 5000, 50))
+    hit = np.mean([len(np.intersect1d(x, e)) / 10 for x, e in
+                   zip(a.index[::50], exact.index, strict=True)])  # fmt: skip
+    assert hit > 0.95
+    for u in range(0, 5000, 97):
+        assert not set(a.index[u]) & set(bought.indices[bought.indptr[u] : bought.indptr[u + 1]])
 
 
 def test_ivf_rows_crowded_by_exclusions_fall_back_to_exact():
