@@ -1,0 +1,124 @@
+"""Seconds per full-graph GAT training step under two malloc settings, side by side.
+
+Usage::
+
+    .venv/bin/python bench/train_step.py [--edges 2400000,25000000] [--steps 3] [--json-out F]
+
+A 10M-purchase shop's training step page-faults most of its ~24 GB of temporaries when
+torch's tensors outgrow glibc's mmap threshold (see ``interestgraph/malloc.py`` and
+``docs/scale.md``). For each graph size (``bench/train.py``'s seeded random graph with the
+export's schema, ~``edges`` message edges) this script runs the main job's training step
+— ``GATRec.fit``'s own loss with the default ``GATConfig`` (3 layers, full graph, a batch
+of purchases / ``max_steps``) — for ``--steps`` steps after one warm-up, in a fresh
+process per setting:
+
+* **hugetlb** (our path): ``GLIBC_TUNABLES=glibc.malloc.hugetlb=1``, what the
+  ``interestgraph`` command sets for itself;
+* **default** (the baseline): glibc's defaults (``INTERESTGRAPH_MALLOC=default``).
+
+It prints the median seconds per step, minor page faults and system seconds per step,
+and the process's peak RSS, per size and setting, and the growth of the step time per
+edge between the two largest sizes.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+SETTINGS = {
+    "hugetlb": {"GLIBC_TUNABLES": "glibc.malloc.hugetlb=1"},
+    "default": {"INTERESTGRAPH_MALLOC": "default"},
+}
+
+
+def measure(edges: int, steps: int) -> dict:
+    """Time ``steps`` training steps of ``GATRec.fit`` on a random graph (this process)."""
+    import torch
+    from train import random_graph, train_of
+
+    import interestgraph.gnn.train as train_mod
+
+    data = random_graph(edges)
+    for t in data.node_types:  # the default GAT reads no text
+        del data[t].x
+    times, faults, sys_s = [], [], []
+
+    def timed_epoch(batch_loss, train, opt, batch, rng, device=None) -> float:
+        for s in range(steps + 1):
+            idx = rng.integers(0, len(train.users), batch)
+            u, pos = torch.from_numpy(train.users[idx]), torch.from_numpy(train.items[idx])
+            neg = torch.from_numpy(rng.integers(0, train.num_items, batch))
+            r0, t0 = resource.getrusage(resource.RUSAGE_SELF), time.perf_counter()
+            loss = batch_loss(u, pos, neg)
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+            dt, r1 = time.perf_counter() - t0, resource.getrusage(resource.RUSAGE_SELF)
+            if s:  # the first step sizes the heap: a warm-up
+                times.append(dt)
+                faults.append(r1.ru_minflt - r0.ru_minflt)
+                sys_s.append(r1.ru_stime - r0.ru_stime)
+        return 0.0
+
+    train_mod.bpr_epoch = timed_epoch  # fit's own loss and optimiser, a few steps only
+    train = train_of(data)
+    train_mod.GATRec(data, device="cpu", epochs=1).fit(train)
+    return {
+        "edges": edges,
+        "purchases": len(train.users),
+        "s_per_step": round(float(np.median(times)), 2),
+        "faults_per_step": int(np.median(faults)),
+        "sys_s_per_step": round(float(np.median(sys_s)), 1),
+        "peak_rss_gib": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20, 2),
+    }
+
+
+def main() -> None:
+    """Run every size under both settings (one process each) and print the table."""
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--edges", default="2400000,25000000")
+    parser.add_argument("--steps", type=int, default=3)
+    parser.add_argument("--json-out", type=Path)
+    parser.add_argument("--one", type=int, help=argparse.SUPPRESS)  # child: one measurement
+    args = parser.parse_args()
+    if args.one:
+        print(json.dumps(measure(args.one, args.steps)))
+        return
+    from interestgraph.output import render
+
+    rows = []
+    for edges in (int(e) for e in args.edges.split(",")):
+        for name, env in SETTINGS.items():
+            base = {k: v for k, v in os.environ.items() if k not in ("GLIBC_TUNABLES",)}
+            out = subprocess.run(
+                [sys.executable, __file__, "--one", str(edges), "--steps", str(args.steps)],
+                env={**base, **env}, capture_output=True, text=True, check=True,
+            )  # fmt: skip
+            rows.append({"malloc": name, **json.loads(out.stdout.strip().splitlines()[-1])})
+            print(render([rows[-1]], "table"), flush=True)
+    print(render(rows, "table"))
+    sizes = sorted({r["edges"] for r in rows})
+    growth = {}
+    if len(sizes) > 1:
+        a, b = sizes[-2], sizes[-1]
+        for name in SETTINGS:
+            t = {r["edges"]: r["s_per_step"] for r in rows if r["malloc"] == name}
+            growth[name] = round(t[b] / t[a] / (b / a), 2)
+        print(" ".join(f"growth[{k}]={v}" for k, v in growth.items()))
+    if args.json_out:
+        args.json_out.write_text(json.dumps({"rows": rows, "growth": growth}, indent=2))
+
+
+if __name__ == "__main__":
+    main()
