@@ -1,4 +1,4 @@
-"""Shared by the benchmarks: the bench server's settings and dataset preparation."""
+"""Shared by the benchmarks: the bench server's settings, dataset preparation, summaries."""
 
 from __future__ import annotations
 
@@ -47,3 +47,18 @@ def percentiles(seconds: list[float]) -> dict[str, float]:
         "p99_ms": round(float(np.percentile(ms, 99)), 2),
         "mean_ms": round(float(ms.mean()), 2),
     }
+
+
+def growth(rows: list[dict], size: str, group: str, value: str, digits: int = 2) -> dict:
+    """Per ``group``: ``value``'s ratio between the two largest ``size``s over their size
+    ratio (1.0 = linear); empty with fewer than two sizes. Printed as ``growth[g]=R``."""
+    sizes = sorted({r[size] for r in rows})
+    if len(sizes) < 2:
+        return {}
+    a, b = sizes[-2], sizes[-1]
+    out = {}
+    for g in dict.fromkeys(r[group] for r in rows):
+        t = {r[size]: r[value] for r in rows if r[group] == g}
+        out[g] = round(t[b] / t[a] / (b / a), digits)
+    print(" ".join(f"growth[{k}]={v}" for k, v in out.items()))
+    return out

@@ -25,6 +25,7 @@ from pathlib import Path
 
 import numpy as np
 import torch
+from _common import growth
 
 from interestgraph.gnn.infer import approx_top_k, top_k
 from interestgraph.output import render
@@ -71,14 +72,7 @@ def main() -> None:
             })  # fmt: skip
             print(render([rows[-1]], "table"), flush=True)
     print(render(rows, "table"))
-    sizes = sorted({r["candidates"] for r in rows})
-    summary = {}
-    if len(sizes) > 1:
-        a, b = sizes[-2], sizes[-1]
-        for order in ("by list", "row order"):
-            t = {r["candidates"]: r["seconds"] for r in rows if r["order"] == order}
-            summary[order] = round(t[b] / t[a] / (b / a), 3)
-        print(" ".join(f"growth[{k}]={v}" for k, v in summary.items()))
+    summary = growth(rows, "candidates", "order", "seconds", digits=3)
     if args.json_out:
         args.json_out.write_text(json.dumps({"rows": rows, "growth": summary}, indent=2))
 

@@ -95,6 +95,8 @@ def main() -> None:
     if args.one:
         print(json.dumps(measure(args.one, args.steps)))
         return
+    from _common import growth
+
     from interestgraph.output import render
 
     rows = []
@@ -108,16 +110,9 @@ def main() -> None:
             rows.append({"malloc": name, **json.loads(out.stdout.strip().splitlines()[-1])})
             print(render([rows[-1]], "table"), flush=True)
     print(render(rows, "table"))
-    sizes = sorted({r["edges"] for r in rows})
-    growth = {}
-    if len(sizes) > 1:
-        a, b = sizes[-2], sizes[-1]
-        for name in SETTINGS:
-            t = {r["edges"]: r["s_per_step"] for r in rows if r["malloc"] == name}
-            growth[name] = round(t[b] / t[a] / (b / a), 2)
-        print(" ".join(f"growth[{k}]={v}" for k, v in growth.items()))
+    summary = growth(rows, "edges", "malloc", "s_per_step")
     if args.json_out:
-        args.json_out.write_text(json.dumps({"rows": rows, "growth": growth}, indent=2))
+        args.json_out.write_text(json.dumps({"rows": rows, "growth": summary}, indent=2))
 
 
 if __name__ == "__main__":
