@@ -1,8 +1,9 @@
-"""Seconds per full-graph GAT training step under two malloc settings, side by side.
+"""Seconds per full-graph GAT training step under three allocators, side by side.
 
 Usage::
 
     .venv/bin/python bench/train_step.py [--edges 2400000,25000000] [--steps 3] [--json-out F]
+        [--settings tcmalloc,hugetlb,default]
 
 A 10M-purchase shop's training step page-faults most of its ~24 GB of temporaries when
 torch's tensors outgrow glibc's mmap threshold (see ``interestgraph/malloc.py`` and
@@ -12,9 +13,13 @@ export's schema, ~``edges`` message edges) this script runs the main job's train
 of purchases / ``max_steps``) — for ``--steps`` steps after one warm-up, in a fresh
 process per setting:
 
-* **hugetlb** (our path): ``GLIBC_TUNABLES=glibc.malloc.hugetlb=1``, what the
-  ``interestgraph`` command sets for itself;
+* **tcmalloc** (our path where installed): ``INTERESTGRAPH_MALLOC=tcmalloc``, the
+  preloaded ``libtcmalloc_minimal`` that ``make bootstrap`` fetches;
+* **hugetlb** (our fallback): ``GLIBC_TUNABLES=glibc.malloc.hugetlb=1``;
 * **default** (the baseline): glibc's defaults (``INTERESTGRAPH_MALLOC=default``).
+
+Each child restarts itself through :func:`interestgraph.malloc.reexec`, the console
+command's own code, and reports the allocator it runs on (``active``).
 
 It prints the median seconds per step, minor page faults and system seconds per step,
 and the process's peak RSS, per size and setting, and the growth of the step time per
@@ -36,10 +41,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-SETTINGS = {
-    "hugetlb": {"GLIBC_TUNABLES": "glibc.malloc.hugetlb=1"},
-    "default": {"INTERESTGRAPH_MALLOC": "default"},
-}
+SETTINGS = ("tcmalloc", "hugetlb", "default")
 
 
 def measure(edges: int, steps: int) -> dict:
@@ -48,6 +50,7 @@ def measure(edges: int, steps: int) -> dict:
     from train import random_graph, train_of
 
     import interestgraph.gnn.train as train_mod
+    from interestgraph.malloc import active
 
     data = random_graph(edges)
     for t in data.node_types:  # the default GAT reads no text
@@ -75,6 +78,7 @@ def measure(edges: int, steps: int) -> dict:
     train = train_of(data)
     train_mod.GATRec(data, device="cpu", epochs=1).fit(train)
     return {
+        "active": active(),
         "edges": edges,
         "purchases": len(train.users),
         "s_per_step": round(float(np.median(times)), 2),
@@ -90,9 +94,13 @@ def main() -> None:
     parser.add_argument("--edges", default="2400000,25000000")
     parser.add_argument("--steps", type=int, default=3)
     parser.add_argument("--json-out", type=Path)
+    parser.add_argument("--settings", default=",".join(SETTINGS), help="allocators to run")
     parser.add_argument("--one", type=int, help=argparse.SUPPRESS)  # child: one measurement
     args = parser.parse_args()
     if args.one:
+        from interestgraph.malloc import reexec
+
+        reexec()  # the console command's allocator choice, from INTERESTGRAPH_MALLOC
         print(json.dumps(measure(args.one, args.steps)))
         return
     from _common import growth
@@ -101,11 +109,13 @@ def main() -> None:
 
     rows = []
     for edges in (int(e) for e in args.edges.split(",")):
-        for name, env in SETTINGS.items():
-            base = {k: v for k, v in os.environ.items() if k not in ("GLIBC_TUNABLES",)}
+        for name in args.settings.split(","):
+            drop = ("GLIBC_TUNABLES", "LD_PRELOAD", "INTERESTGRAPH_MALLOC_ACTIVE")
+            base = {k: v for k, v in os.environ.items() if k not in drop}
             out = subprocess.run(
                 [sys.executable, __file__, "--one", str(edges), "--steps", str(args.steps)],
-                env={**base, **env}, capture_output=True, text=True, check=True,
+                env={**base, "INTERESTGRAPH_MALLOC": name}, capture_output=True, text=True,
+                check=True,
             )  # fmt: skip
             rows.append({"malloc": name, **json.loads(out.stdout.strip().splitlines()[-1])})
             print(render([rows[-1]], "table"), flush=True)

@@ -24,6 +24,7 @@ from typing import Any
 import numpy as np
 
 from interestgraph.config import Settings
+from interestgraph.malloc import active as active_allocator
 from interestgraph.resources import peak_rss_gib, reset_peak
 
 __all__ = ["BULK_MIN_ROWS", "ITEMKNN_MAX_PAIRS", "PipelineResult", "run_pipeline"]
@@ -235,6 +236,7 @@ def run_pipeline(
         "model_folder": str(trained.folder),
         "edges_written_back": sum(wb.edges.values()),
         "writeback_skipped": wb.skipped,
+        "allocator": active_allocator(),
         **counts,
     }
     return res

@@ -26,6 +26,32 @@ bootstrap() {
     "$VENV/bin/pip" install --quiet -e '.[dev]'
     echo "$want" > "$VENV/.interestgraph-deps"
   fi
+  ensure_tcmalloc
+}
+
+# The interestgraph command preloads tcmalloc when it finds it (interestgraph/malloc.py:
+# glibc page-faults large training tensors at every step). No PyPI wheel ships it, so on
+# Debian/Ubuntu fetch the distribution's package (no root needed) and keep the library in
+# the venv; elsewhere the command falls back to glibc's huge pages.
+ensure_tcmalloc() {
+  local lib="$VENV/lib/libtcmalloc_minimal.so.4" tmp
+  [ -e "$lib" ] && return 0
+  [ "$(uname -s)" = Linux ] || return 0
+  if ! command -v apt-get >/dev/null || ! command -v dpkg-deb >/dev/null; then
+    echo "note: no apt-get here; install gperftools' tcmalloc and set INTERESTGRAPH_TCMALLOC" \
+         "for faster training (the command uses glibc's huge pages meanwhile)" >&2
+    return 0
+  fi
+  echo "== fetching Debian's libtcmalloc-minimal4 into $VENV/lib (once)"
+  tmp=$(mktemp -d)
+  if (cd "$tmp" && apt-get download -q libtcmalloc-minimal4 >/dev/null 2>&1) \
+     && dpkg-deb -x "$tmp"/libtcmalloc-minimal4_*.deb "$tmp/x"; then
+    cp -P "$tmp"/x/usr/lib/*/libtcmalloc_minimal.so.4* "$VENV/lib/"
+  else
+    echo "warning: could not fetch libtcmalloc-minimal4 (apt-get download); the command" \
+         "uses glibc's huge pages instead" >&2
+  fi
+  rm -rf "$tmp"
 }
 
 # The explorer test drives Debian's chromium through chromedriver. Install them when missing

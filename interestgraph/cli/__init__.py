@@ -10,13 +10,13 @@ from __future__ import annotations
 
 from interestgraph.cli import graph, http, model, pipeline, query, serve, server  # noqa: F401  (register)
 from interestgraph.cli.app import cli
-from interestgraph.malloc import reexec_with_tunables
+from interestgraph.malloc import reexec
 
 __all__ = ["cli", "main"]
 
 
 def main() -> None:
-    """Console-script entry point (restarts once with glibc's huge-page tunable, see
+    """Console-script entry point (restarts once on tcmalloc or glibc's huge pages, see
     :mod:`interestgraph.malloc`)."""
-    reexec_with_tunables()
+    reexec()
     cli(prog_name="interestgraph")
