@@ -239,6 +239,7 @@ def main() -> None:
                     "rows",
                     "units",
                     "notes",
+                    "allocator",
                     "wall_seconds",
                     "store_gib",
                     "home_gib",

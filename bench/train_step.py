@@ -2,13 +2,16 @@
 
 Usage::
 
-    .venv/bin/python bench/train_step.py [--edges 2400000,25000000] [--steps 3] [--json-out F]
-        [--settings tcmalloc,hugetlb,default]
+    .venv/bin/python bench/train_step.py [--edges 2400000,25000000 | --exports DIR,DIR]
+        [--steps 3] [--settings tcmalloc,hugetlb,default] [--json-out F]
 
 A 10M-purchase shop's training step page-faults most of its ~24 GB of temporaries when
 torch's tensors outgrow glibc's mmap threshold (see ``interestgraph/malloc.py`` and
-``docs/scale.md``). For each graph size (``bench/train.py``'s seeded random graph with the
-export's schema, ~``edges`` message edges) this script runs the main job's training step
+``docs/scale.md``). For each graph (``bench/train.py``'s seeded random graph with the
+export's schema and ~``edges`` message edges, or with ``--exports`` a saved export — e.g.
+``interestgraph export`` of the synthetic shop at 1M and 3M — trained on the main job's
+split; a random graph's zipf-popular destinations keep more rows in cache than a shop's
+graph, so it understates the step time) this script runs the main job's training step
 — ``GATRec.fit``'s own loss with the default ``GATConfig`` (3 layers, full graph, a batch
 of purchases / ``max_steps``) — for ``--steps`` steps after one warm-up, in a fresh
 process per setting:
@@ -22,8 +25,9 @@ Each child restarts itself through :func:`interestgraph.malloc.reexec`, the cons
 command's own code, and reports the allocator it runs on (``active``).
 
 It prints the median seconds per step, minor page faults and system seconds per step,
-and the process's peak RSS, per size and setting, and the growth of the step time per
-edge between the two largest sizes.
+and the process's peak RSS, per graph and setting (``edges``: the message-passing edges
+the step propagates over), and the growth of the step time per edge between the two
+largest graphs.
 """
 
 from __future__ import annotations
@@ -44,17 +48,26 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 SETTINGS = ("tcmalloc", "hugetlb", "default")
 
 
-def measure(edges: int, steps: int) -> dict:
-    """Time ``steps`` training steps of ``GATRec.fit`` on a random graph (this process)."""
+def measure(graph: str, steps: int) -> dict:
+    """Time ``steps`` training steps of ``GATRec.fit`` (this process) on ``graph``: a
+    random graph of that many edges, or a saved export's folder (its harness split)."""
     import torch
     from train import random_graph, train_of
 
     import interestgraph.gnn.train as train_mod
+    from interestgraph.gnn.evaluate import Harness
     from interestgraph.malloc import active
+    from interestgraph.sync import load_export
 
-    data = random_graph(edges)
+    if graph.isdigit():
+        data = random_graph(int(graph))
+        train = train_of(data)
+    else:
+        data = load_export(Path(graph))[0]
+        train = Harness(data, "random", 0).train  # the main job's split
     for t in data.node_types:  # the default GAT reads no text
-        del data[t].x
+        if "x" in data[t]:
+            del data[t].x
     times, faults, sys_s = [], [], []
 
     def timed_epoch(batch_loss, train, opt, batch, rng, device=None) -> float:
@@ -75,11 +88,11 @@ def measure(edges: int, steps: int) -> dict:
         return 0.0
 
     train_mod.bpr_epoch = timed_epoch  # fit's own loss and optimiser, a few steps only
-    train = train_of(data)
-    train_mod.GATRec(data, device="cpu", epochs=1).fit(train)
+    rec = train_mod.GATRec(data, device="cpu", epochs=1).fit(train)
     return {
+        "graph": graph if graph.isdigit() else Path(graph).name,
         "active": active(),
-        "edges": edges,
+        "edges": sum(int(e.shape[1]) for e in rec.edges.values()),
         "purchases": len(train.users),
         "s_per_step": round(float(np.median(times)), 2),
         "faults_per_step": int(np.median(faults)),
@@ -91,11 +104,12 @@ def measure(edges: int, steps: int) -> dict:
 def main() -> None:
     """Run every size under both settings (one process each) and print the table."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--edges", default="2400000,25000000")
+    parser.add_argument("--edges", default="2400000,25000000", help="random graphs' edges")
+    parser.add_argument("--exports", help="saved export folders instead (comma-separated)")
     parser.add_argument("--steps", type=int, default=3)
     parser.add_argument("--json-out", type=Path)
     parser.add_argument("--settings", default=",".join(SETTINGS), help="allocators to run")
-    parser.add_argument("--one", type=int, help=argparse.SUPPRESS)  # child: one measurement
+    parser.add_argument("--one", help=argparse.SUPPRESS)  # child: one measurement
     args = parser.parse_args()
     if args.one:
         from interestgraph.malloc import reexec
@@ -108,12 +122,12 @@ def main() -> None:
     from interestgraph.output import render
 
     rows = []
-    for edges in (int(e) for e in args.edges.split(",")):
+    for graph in (args.exports or args.edges).split(","):
         for name in args.settings.split(","):
             drop = ("GLIBC_TUNABLES", "LD_PRELOAD", "INTERESTGRAPH_MALLOC_ACTIVE")
             base = {k: v for k, v in os.environ.items() if k not in drop}
             out = subprocess.run(
-                [sys.executable, __file__, "--one", str(edges), "--steps", str(args.steps)],
+                [sys.executable, __file__, "--one", graph, "--steps", str(args.steps)],
                 env={**base, "INTERESTGRAPH_MALLOC": name}, capture_output=True, text=True,
                 check=True,
             )  # fmt: skip
