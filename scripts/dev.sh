@@ -46,7 +46,8 @@ ensure_tcmalloc() {
   tmp=$(mktemp -d)
   if (cd "$tmp" && apt-get download -q libtcmalloc-minimal4 >/dev/null 2>&1) \
      && dpkg-deb -x "$tmp"/libtcmalloc-minimal4_*.deb "$tmp/x"; then
-    cp -P "$tmp"/x/usr/lib/*/libtcmalloc_minimal.so.4* "$VENV/lib/"
+    cp -P "$tmp"/x/usr/lib/*/libtcmalloc_minimal.so.4* "$VENV/lib/" \
+      || echo "warning: the libtcmalloc-minimal4 package had no libtcmalloc_minimal.so.4" >&2
   else
     echo "warning: could not fetch libtcmalloc-minimal4 (apt-get download); the command" \
          "uses glibc's huge pages instead" >&2
