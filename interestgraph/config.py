@@ -19,6 +19,9 @@ Environment variables (all optional):
 ``INTERESTGRAPH_HEAP``         local server JVM heap (default ``2g``)
 ``INTERESTGRAPH_PAGECACHE``    local server page cache (default ``1g``)
 ``INTERESTGRAPH_NEO4J_VERSION``  Neo4j 5 LTS version to fetch (default below)
+``INTERESTGRAPH_GDS``          ``on`` (default) / ``off``: install the open Graph Data Science
+                               library into the local server (fetched once, ~15 MB)
+``INTERESTGRAPH_GDS_VERSION``  GDS version fetched with the server (default below)
 ``INTERESTGRAPH_BATCH_SIZE``   rows per ``UNWIND`` batch (default 5000)
 ``INTERESTGRAPH_QUERY_TIMEOUT``  per-transaction timeout in seconds (default 300)
 ``INTERESTGRAPH_RETRY_SECONDS``  how long a transaction is retried on transient errors or an
@@ -47,15 +50,20 @@ from typing import Any
 
 from interestgraph.errors import ConfigError
 
-__all__ = ["DEFAULT_NEO4J_VERSION", "NEO4J_BROWSER_VERSION", "Settings"]
+__all__ = ["DEFAULT_GDS_VERSION", "DEFAULT_NEO4J_VERSION", "NEO4J_BROWSER_VERSION", "Settings"]
 
 #: Neo4j 5 LTS community server fetched from Maven Central by default.
 DEFAULT_NEO4J_VERSION = "5.26.30"
 #: Newest Neo4j Browser published on Maven Central (``org.neo4j.client:neo4j-browser``).
 NEO4J_BROWSER_VERSION = "5.24.0"
+#: Open Graph Data Science library (``org.neo4j.gds:proc``); the 2.13 line is for Neo4j 5.26.
+DEFAULT_GDS_VERSION = "2.13.9"
 
 _MEMORY = re.compile(r"^\d+[kmgKMG]?$")
 _VERSION = re.compile(r"^5\.26\.\d+$")
+_GDS_VERSION = re.compile(r"^2\.\d+\.\d+$")
+_SWITCH = {"on": True, "true": True, "1": True, "yes": True,
+           "off": False, "false": False, "0": False, "no": False}  # fmt: skip
 _URI = re.compile(r"^(bolt|neo4j)(\+s|\+ssc)?://[^\s]+$")
 
 
@@ -80,6 +88,8 @@ class Settings:
         heap: Local server JVM heap, e.g. ``"2g"``.
         pagecache: Local server page cache, e.g. ``"1g"``.
         neo4j_version: Neo4j 5.26.x version fetched from Maven Central.
+        gds: Install the open Graph Data Science library into the local server.
+        gds_version: GDS version fetched with the server (2.13.x goes with Neo4j 5.26).
         batch_size: Rows per ``UNWIND`` batch in bulk writes.
         query_timeout: Per-transaction timeout in seconds.
         datasets_dir: Folder with the public datasets (read, never copied).
@@ -105,6 +115,8 @@ class Settings:
     heap: str = "2g"
     pagecache: str = "1g"
     neo4j_version: str = DEFAULT_NEO4J_VERSION
+    gds: bool = True
+    gds_version: str = DEFAULT_GDS_VERSION
     batch_size: int = 5000
     query_timeout: float = 300.0
     datasets_dir: Path = Path("../shared/datasets")
@@ -137,6 +149,11 @@ class Settings:
         if not _VERSION.match(self.neo4j_version):
             raise ConfigError(
                 f"neo4j_version={self.neo4j_version!r}: only Neo4j 5 LTS (5.26.x) is supported."
+            )
+        if not _GDS_VERSION.match(self.gds_version):
+            raise ConfigError(
+                f"gds_version={self.gds_version!r}: use a Graph Data Science 2.x version such "
+                f"as {DEFAULT_GDS_VERSION} (INTERESTGRAPH_GDS_VERSION)."
             )
         if self.batch_size < 1:
             raise ConfigError(f"batch_size={self.batch_size} must be at least 1.")
@@ -180,6 +197,7 @@ class Settings:
             "heap": "INTERESTGRAPH_HEAP",
             "pagecache": "INTERESTGRAPH_PAGECACHE",
             "neo4j_version": "INTERESTGRAPH_NEO4J_VERSION",
+            "gds_version": "INTERESTGRAPH_GDS_VERSION",
             "text_model": "INTERESTGRAPH_TEXT_MODEL",
             "device": "INTERESTGRAPH_DEVICE",
             "api_token": "INTERESTGRAPH_API_TOKEN",
@@ -210,5 +228,10 @@ class Settings:
                     values[name] = kind(env[var])
                 except ValueError as e:
                     raise ConfigError(f"{var}={env[var]!r} is not a number.") from e
+        if env.get("INTERESTGRAPH_GDS"):
+            word = env["INTERESTGRAPH_GDS"].strip().lower()
+            if word not in _SWITCH:
+                raise ConfigError(f"INTERESTGRAPH_GDS={env['INTERESTGRAPH_GDS']!r}: use on or off.")
+            values["gds"] = _SWITCH[word]
         values.update({k: v for k, v in overrides.items() if v is not None})
         return cls(**values)

@@ -17,6 +17,7 @@ InterestGraphError
 └── GraphStoreError             talking to a Neo4j server
     ├── GraphUnavailableError   nothing answers at the configured address
     ├── GraphAuthError          the server refused the credentials
+    ├── GdsMissingError         the server has no Graph Data Science library
     └── QueryError              the server rejected a query
 ```
 """
@@ -25,6 +26,7 @@ from __future__ import annotations
 
 __all__ = [
     "ConfigError",
+    "GdsMissingError",
     "GraphAuthError",
     "GraphStoreError",
     "GraphUnavailableError",
@@ -96,6 +98,10 @@ class GraphUnavailableError(GraphStoreError):
 
 class GraphAuthError(GraphStoreError):
     """The server refused the configured credentials."""
+
+
+class GdsMissingError(GraphStoreError):
+    """The server has no Graph Data Science library (``gds.version()`` is unknown)."""
 
 
 class QueryError(GraphStoreError):

@@ -87,5 +87,5 @@ def query(
     from interestgraph.queries import run_query
 
     with GraphStore.from_settings(settings) as store:
-        result = run_query(store, q, values)
+        result = run_query(store, q, values, settings=settings)
     click.echo(render(result.records(), fmt))

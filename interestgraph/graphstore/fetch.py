@@ -6,6 +6,12 @@ server is made of. We resolve ``org.neo4j:neo4j`` (kernel, Cypher, the
 (HTTP server, Bolt) and ``org.neo4j.client:neo4j-browser`` (the Browser web app) with
 ``mvn dependency:copy-dependencies`` into a versioned folder of the user cache. A finished
 fetch writes a manifest; later starts find it and need no network.
+
+The open Graph Data Science library is fetched the same way into its own folder and
+manifest (:func:`fetch_gds`). Maven Central has no single GDS plugin jar, only its ~110
+module jars (``org.neo4j.gds:proc`` aggregates them) and their third-party libraries. They
+are resolved in one pom together with the server, so Maven mediates one version of every
+jar both need; the folder keeps only the jars the server's lib does not already hold.
 """
 
 from __future__ import annotations
@@ -23,7 +29,7 @@ from pathlib import Path
 from interestgraph.config import NEO4J_BROWSER_VERSION
 from interestgraph.errors import PrerequisiteError, ServerFetchError
 
-__all__ = ["ServerDistribution", "check_java", "fetch_server"]
+__all__ = ["GdsDistribution", "ServerDistribution", "check_java", "fetch_gds", "fetch_server"]
 
 log = logging.getLogger(__name__)
 
@@ -59,6 +65,50 @@ _POM = """<?xml version="1.0" encoding="UTF-8"?>
   </dependencies>
 </project>
 """
+
+
+_GDS_POM = """<?xml version="1.0" encoding="UTF-8"?>
+<project xmlns="http://maven.apache.org/POM/4.0.0">
+  <modelVersion>4.0.0</modelVersion>
+  <groupId>io.interestgraph</groupId>
+  <artifactId>neo4j-gds-fetch</artifactId>
+  <version>{gds}</version>
+  <packaging>pom</packaging>
+  <dependencies>
+    <dependency>
+      <groupId>org.neo4j</groupId><artifactId>neo4j</artifactId><version>{version}</version>
+    </dependency>
+    <dependency>
+      <groupId>org.neo4j.app</groupId><artifactId>neo4j-server</artifactId>
+      <version>{version}</version>
+    </dependency>
+    <dependency>
+      <groupId>org.neo4j.client</groupId><artifactId>neo4j-browser</artifactId>
+      <version>{browser}</version>
+    </dependency>
+    <dependency>
+      <groupId>org.neo4j.gds</groupId><artifactId>proc</artifactId><version>{gds}</version>
+    </dependency>
+    <dependency>
+      <groupId>org.neo4j.gds</groupId><artifactId>opengds-extension</artifactId>
+      <version>{gds}</version>
+    </dependency>
+    <dependency>
+      <groupId>org.neo4j.gds</groupId><artifactId>open-write-services</artifactId>
+      <version>{gds}</version>
+    </dependency>
+  </dependencies>
+</project>
+"""
+
+
+@dataclass(frozen=True)
+class GdsDistribution:
+    """A fetched Graph Data Science library: the jars the server's lib does not hold."""
+
+    version: str
+    plugins_dir: Path
+    jars: int
 
 
 @dataclass(frozen=True)
@@ -158,36 +208,11 @@ def fetch_server(
         cached = _read_manifest(folder)  # another process may have finished meanwhile
         if cached is not None:
             return cached
-        mvn = _check_maven()
         (folder / "pom.xml").write_text(_POM.format(version=version, browser=NEO4J_BROWSER_VERSION))
         staging = folder / "lib.partial"
-        shutil.rmtree(staging, ignore_errors=True)
-        cmd = [
-            mvn,
-            "-B",
-            "-q",
-            "-f",
-            str(folder / "pom.xml"),
-            f"{_DEPENDENCY_PLUGIN}:copy-dependencies",
-            f"-DoutputDirectory={staging}",
-            "-DincludeScope=runtime",
-        ]
         log.info("fetching Neo4j %s from Maven Central (once; cached in %s)", version, folder)
         start = time.perf_counter()
-        try:
-            proc = subprocess.run(cmd, capture_output=True, text=True, timeout=1800)
-        except subprocess.TimeoutExpired as e:
-            raise ServerFetchError(
-                f"Maven did not finish fetching Neo4j {version} within 30 minutes; check the "
-                "network access to Maven Central (or a mirror in ~/.m2/settings.xml)."
-            ) from e
-        if proc.returncode != 0:
-            tail = "\n".join((proc.stdout + proc.stderr).strip().splitlines()[-15:])
-            raise ServerFetchError(
-                f"Maven could not fetch Neo4j {version} (exit {proc.returncode}). Check the "
-                "network access to Maven Central (or a mirror in ~/.m2/settings.xml) and that "
-                f"the version exists. Command: {' '.join(cmd)}\n{tail}"
-            )
+        _copy_dependencies(folder / "pom.xml", staging, f"Neo4j {version}")
         jars = sorted(staging.glob("*.jar"))
         if not any(j.name == f"neo4j-{version}.jar" for j in jars):
             raise ServerFetchError(
@@ -210,3 +235,127 @@ def fetch_server(
         )
         log.info("fetched %d jars in %.1fs", len(jars), time.perf_counter() - start)
         return ServerDistribution(version, lib, len(jars), browser)
+
+
+def _copy_dependencies(pom: Path, staging: Path, what: str) -> None:
+    """Resolve ``pom``'s runtime dependencies into ``staging`` with Maven."""
+    mvn = _check_maven()
+    shutil.rmtree(staging, ignore_errors=True)
+    cmd = [
+        mvn,
+        "-B",
+        "-q",
+        "-f",
+        str(pom),
+        f"{_DEPENDENCY_PLUGIN}:copy-dependencies",
+        f"-DoutputDirectory={staging}",
+        "-DincludeScope=runtime",
+    ]
+    try:
+        proc = subprocess.run(cmd, capture_output=True, text=True, timeout=1800)
+    except subprocess.TimeoutExpired as e:
+        raise ServerFetchError(
+            f"Maven did not finish fetching {what} within 30 minutes; check the "
+            "network access to Maven Central (or a mirror in ~/.m2/settings.xml)."
+        ) from e
+    if proc.returncode != 0:
+        tail = "\n".join((proc.stdout + proc.stderr).strip().splitlines()[-15:])
+        raise ServerFetchError(
+            f"Maven could not fetch {what} (exit {proc.returncode}). Check the "
+            "network access to Maven Central (or a mirror in ~/.m2/settings.xml) and that "
+            f"the version exists. Command: {' '.join(cmd)}\n{tail}"
+        )
+
+
+def _read_gds_manifest(folder: Path) -> GdsDistribution | None:
+    manifest = folder / "manifest.json"
+    if not manifest.exists():
+        return None
+    data = json.loads(manifest.read_text())
+    plugins = folder / "plugins"
+    if not plugins.is_dir() or len(list(plugins.glob("*.jar"))) != data["jars"]:
+        return None
+    return GdsDistribution(data["gds_version"], plugins, data["jars"])
+
+
+def fetch_gds(
+    gds_version: str,
+    server: ServerDistribution,
+    cache_dir: Path,
+    *,
+    offline_only: bool = False,
+) -> GdsDistribution:
+    """Return the cached Graph Data Science jars for ``server``, fetching them on first use.
+
+    The folder ``cache_dir/gds/<gds>-neo4j-<version>/plugins`` holds only the jars that are
+    not in ``server.lib_dir``; the server needs them both as its plugins folder (procedures
+    are found by scanning it) and on its classpath (GDS's extension factory is found there).
+
+    Args:
+        gds_version: e.g. ``"2.13.9"``.
+        server: The fetched server these jars go with.
+        cache_dir: The user cache (``Settings.cache_dir``).
+        offline_only: Never call Maven; fail if the library is not cached.
+
+    Raises:
+        PrerequisiteError: Maven is missing and the library is not cached yet.
+        ServerFetchError: Maven failed, or GDS needs another version of a server jar.
+    """
+    folder = Path(cache_dir) / "gds" / f"{gds_version}-neo4j-{server.version}"
+    cached = _read_gds_manifest(folder)
+    if cached is not None:
+        return cached
+    if offline_only:
+        raise ServerFetchError(f"Graph Data Science {gds_version} is not in the cache {folder}.")
+    folder.mkdir(parents=True, exist_ok=True)
+    with open(folder / ".lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        cached = _read_gds_manifest(folder)
+        if cached is not None:
+            return cached
+        pom = folder / "pom.xml"
+        pom.write_text(
+            _GDS_POM.format(version=server.version, browser=NEO4J_BROWSER_VERSION, gds=gds_version)
+        )
+        staging = folder / "all.partial"
+        what = f"Graph Data Science {gds_version} for Neo4j {server.version}"
+        log.info("fetching %s from Maven Central (once; cached in %s)", what, folder)
+        start = time.perf_counter()
+        _copy_dependencies(pom, staging, what)
+        resolved = {j.name for j in staging.glob("*.jar")}
+        server_jars = {j.name for j in server.lib_dir.glob("*.jar")}
+        changed = sorted(server_jars - resolved)
+        if changed:
+            shutil.rmtree(staging, ignore_errors=True)
+            raise ServerFetchError(
+                f"{what} needs other versions of jars the server ships ({', '.join(changed[:5])}"
+                f"{' …' if len(changed) > 5 else ''}); pick the GDS version made for this Neo4j "
+                "(INTERESTGRAPH_GDS_VERSION; 2.13.x for 5.26) or set INTERESTGRAPH_GDS=off."
+            )
+        extra = sorted(resolved - server_jars)
+        if not any(name.startswith("proc-") or name.startswith("opengds-extension-")
+                   for name in extra):  # fmt: skip
+            shutil.rmtree(staging, ignore_errors=True)
+            raise ServerFetchError(f"Maven finished but the GDS jars of {what} are missing.")
+        plugins = folder / "plugins"
+        shutil.rmtree(plugins, ignore_errors=True)
+        plugins.mkdir()
+        for name in extra:
+            (staging / name).rename(plugins / name)
+        shutil.rmtree(staging, ignore_errors=True)
+        size = sum(p.stat().st_size for p in plugins.glob("*.jar"))
+        (folder / "manifest.json").write_text(
+            json.dumps(
+                {
+                    "gds_version": gds_version,
+                    "neo4j_version": server.version,
+                    "jars": len(extra),
+                    "bytes": size,
+                    "fetched_seconds": round(time.perf_counter() - start, 1),
+                },
+                indent=2,
+            )
+        )
+        log.info("fetched %d GDS jars (%.1f MB) in %.1fs", len(extra), size / 1e6,
+                 time.perf_counter() - start)  # fmt: skip
+        return GdsDistribution(gds_version, plugins, len(extra))

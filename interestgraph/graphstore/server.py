@@ -14,7 +14,16 @@ Layout of ``<home>/neo4j/``::
     data/             databases and transaction logs (survive restarts)
     logs/             neo4j.log, debug.log, query.log, console.log
     run/neo4j.pid     PID of the running JVM
+    run/gds-error     why the last start went without Graph Data Science (when it did)
     password          generated password, mode 0600
+
+With ``Settings.gds`` on (the default) the open Graph Data Science library is fetched with
+the server (:func:`~interestgraph.graphstore.fetch.fetch_gds`); its folder of jars is both
+``server.directories.plugins`` (Neo4j finds procedures by scanning that folder) and on the
+JVM classpath (GDS's extension factory is found by ServiceLoader there; without it the
+procedures fail to start with ``ComponentInjectionException``), and ``gds.*`` procedures are
+unrestricted. When the library cannot be fetched the server starts without it and the
+reason, naming ``INTERESTGRAPH_GDS``, is logged and reported by ``status``.
 """
 
 from __future__ import annotations
@@ -35,9 +44,15 @@ import neo4j
 from neo4j import exceptions as nx
 
 from interestgraph.config import Settings
-from interestgraph.errors import ServerStartError
+from interestgraph.errors import PrerequisiteError, ServerFetchError, ServerStartError
 from interestgraph.graphstore.credentials import ensure_password, read_password
-from interestgraph.graphstore.fetch import ServerDistribution, check_java, fetch_server
+from interestgraph.graphstore.fetch import (
+    GdsDistribution,
+    ServerDistribution,
+    check_java,
+    fetch_gds,
+    fetch_server,
+)
 
 __all__ = ["LocalServer", "ServerStatus"]
 
@@ -80,6 +95,8 @@ class ServerStatus:
     home: str
     password_file: str
     managed: bool = True
+    gds: str | None = None
+    gds_error: str | None = None
 
     def as_dict(self) -> dict[str, Any]:
         """Plain dict for JSON / table output."""
@@ -108,12 +125,20 @@ class LocalServer:
         self.pid_file = self.run_dir / "neo4j.pid"
 
     # -- public ----------------------------------------------------------------------------
-    def status(self) -> ServerStatus:
-        """Report whether the server runs, its PID and addresses. Does no network I/O."""
+    def status(self, *, probe: bool = False) -> ServerStatus:
+        """Report whether the server runs, its PID and addresses.
+
+        Args:
+            probe: Also ask the running server for ``gds.version()`` (one loopback query);
+                without it the call does no network I/O and ``gds`` is None.
+        """
         pid = self._running_pid()
         dist = self._cached_distribution()
         browser = f"http://127.0.0.1:{self.settings.http_port}/browser/"
+        error_file = self.run_dir / "gds-error"
         return ServerStatus(
+            gds=self._probe_gds() if probe and pid is not None else None,
+            gds_error=error_file.read_text().strip() if error_file.exists() else None,
             running=pid is not None,
             pid=pid,
             version=self.settings.neo4j_version,
@@ -134,13 +159,15 @@ class LocalServer:
             ServerStartError: A port is taken, or the JVM exited / did not answer in time.
         """
         if self._running_pid() is not None:
-            return self.status()
+            return self.status(probe=True)
         java, _ = check_java()
         dist = fetch_server(self.settings.neo4j_version, self.settings.cache_dir)
         self._check_ports()
         for d in (self.conf_dir, self.data_dir, self.logs_dir, self.run_dir, self.root / "import"):
             d.mkdir(parents=True, exist_ok=True)
-        self._write_conf()
+        gds = self._gds_distribution(dist)
+        self._write_conf(gds)
+        classpath = f"{dist.lib_dir}/*" + (f"{os.pathsep}{gds.plugins_dir}/*" if gds else "")
         password = self._ensure_initial_password(java, dist)
         began = time.perf_counter()
         console = open(self.logs_dir / "console.log", "ab")  # noqa: SIM115 - handed to the child
@@ -152,7 +179,7 @@ class LocalServer:
                     f"-Xmx{self.settings.heap}",
                     *_JVM_FLAGS,
                     "-cp",
-                    f"{dist.lib_dir}/*",
+                    classpath,
                     _MAIN_CLASS,
                     f"--home-dir={self.root}",
                     f"--config-dir={self.conf_dir}",
@@ -169,7 +196,7 @@ class LocalServer:
         self.pid_file.write_text(f"{proc.pid}\n")
         self._wait_ready(proc, password, timeout or self.settings.start_timeout)
         log.info("Neo4j %s up in %.1fs", self.settings.neo4j_version, time.perf_counter() - began)
-        return self.status()
+        return self.status(probe=True)
 
     def stop(self, *, timeout: float = 90.0) -> bool:
         """Stop the server cleanly (SIGTERM, then SIGKILL after ``timeout`` seconds).
@@ -225,7 +252,7 @@ class LocalServer:
         dist = fetch_server(self.settings.neo4j_version, self.settings.cache_dir)
         for d in (self.conf_dir, self.data_dir, self.logs_dir, self.run_dir):
             d.mkdir(parents=True, exist_ok=True)
-        self._write_conf()
+        self._write_conf(None)
         db = self.settings.neo4j_database or "neo4j"
         args = [
             java,
@@ -273,6 +300,40 @@ class LocalServer:
         return True
 
     # -- internals -------------------------------------------------------------------------
+    def _gds_distribution(self, dist: ServerDistribution) -> GdsDistribution | None:
+        """The GDS jars to wire in, or None (off, or not fetchable: recorded in run/)."""
+        error_file = self.run_dir / "gds-error"
+        error_file.unlink(missing_ok=True)
+        if not self.settings.gds:
+            return None
+        try:
+            return fetch_gds(self.settings.gds_version, dist, self.settings.cache_dir)
+        except (ServerFetchError, PrerequisiteError) as e:
+            reason = (
+                f"Graph Data Science {self.settings.gds_version} could not be fetched, so the "
+                f"server starts without it (gds.* procedures are missing). Fix the cause below "
+                f"and restart, or set INTERESTGRAPH_GDS=off to not ask for it: {e}"
+            )
+            log.warning("%s", reason)
+            error_file.write_text(reason + "\n")
+            return None
+
+    def _probe_gds(self) -> str | None:
+        """``gds.version()`` of the running server, None when GDS is not installed."""
+        password = read_password(self.settings.home)
+        if password is None:
+            return None
+        try:
+            with neo4j.GraphDatabase.driver(self.settings.local_uri, auth=("neo4j", password)) as d:
+                records, _, _ = d.execute_query(
+                    "RETURN gds.version() AS v", database_=self.settings.neo4j_database
+                )
+                return str(records[0]["v"])
+        except nx.ClientError:  # Unknown function: GDS is not installed
+            return None
+        except (nx.ServiceUnavailable, nx.SessionExpired, nx.AuthError, OSError):
+            return None
+
     def _cached_distribution(self) -> ServerDistribution | None:
         try:
             return fetch_server(
@@ -304,7 +365,7 @@ class LocalServer:
                         f"stop that process or set {var} to a free port."
                     ) from e
 
-    def _write_conf(self) -> None:
+    def _write_conf(self, gds: GdsDistribution | None) -> None:
         s = self.settings
         lines = [
             "# Generated by interestgraph on every `interestgraph neo4j start`; edits are lost.",
@@ -336,6 +397,12 @@ class LocalServer:
             "internal.server.bolt.connection_shutdown_wait_time=1s",
             "internal.server.bolt.thread_pool_shutdown_wait_time=1s",
         ]
+        if gds is not None:
+            lines += [
+                f"# Graph Data Science {gds.version} (INTERESTGRAPH_GDS=off leaves it out).",
+                f"server.directories.plugins={gds.plugins_dir}",
+                "dbms.security.procedures.unrestricted=gds.*",
+            ]
         (self.conf_dir / "neo4j.conf").write_text("\n".join(lines) + "\n")
 
     def _ensure_initial_password(self, java: str, dist: ServerDistribution) -> str:

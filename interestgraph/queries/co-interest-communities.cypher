@@ -1,7 +1,8 @@
 // name: co-interest-communities
-// purpose: Co-interest communities: users grouped by their strongest inferred interest (rank 1,
-//   current run), with how tightly the group's CO_INTEREST edges stay inside it
-//   (cohesion = internal co-interest edges / all co-interest edges of the members).
+// purpose: Interest groups, not a community-detection algorithm: users grouped by their
+//   strongest inferred interest (rank 1, current run), with how tightly the group's
+//   CO_INTEREST edges stay inside it (cohesion = internal co-interest edges / all co-interest
+//   edges of the members). For communities found by Louvain see the query `communities`.
 // param: min_size integer 5  Smallest community reported.
 // param: limit integer 20  How many communities (largest first).
 // example: interestgraph query co-interest-communities -p min_size 10

@@ -11,8 +11,9 @@ from pathlib import Path
 import pytest
 
 from interestgraph.config import Settings
-from interestgraph.errors import GraphUnavailableError, ServerStartError
+from interestgraph.errors import GdsMissingError, GraphUnavailableError, ServerStartError
 from interestgraph.graphstore import GraphStore, LocalServer
+from interestgraph.graphstore.gds import gds_version, require_gds
 from tests.conftest import free_port
 
 
@@ -32,10 +33,14 @@ def _jvms_for(root: Path) -> list[int]:
 
 
 @pytest.fixture
-def second_server(neo4j_server, tmp_path) -> LocalServer:
-    """A second managed server in its own home (the session server keeps running)."""
+def second_server(neo4j_server, tmp_path, request) -> LocalServer:
+    """A second managed server in its own home (the session server keeps running).
+
+    Indirect parametrisation passes extra settings (e.g. ``{"gds": False}``).
+    """
     settings = Settings.from_env(
         {},
+        **getattr(request, "param", {}),
         home=tmp_path / "home",
         cache_dir=neo4j_server.settings.cache_dir,
         bolt_port=free_port(),
@@ -63,6 +68,12 @@ def test_start_status_stop_round_trip_and_cached_restart(second_server, monkeypa
     conf = (server.conf_dir / "neo4j.conf").read_text()
     assert f"server.bolt.listen_address=127.0.0.1:{server.settings.bolt_port}" in conf
     assert "dbms.security.auth_enabled=true" in conf
+    # GDS is on by default: its own folder is the plugins folder and on the classpath.
+    assert status.gds == server.settings.gds_version and status.gds_error is None
+    plugins = server.settings.cache_dir / "gds" / f"{status.gds}-neo4j-{status.version}"
+    assert f"server.directories.plugins={plugins / 'plugins'}" in conf
+    assert "dbms.security.procedures.unrestricted=gds.*" in conf
+    assert f"{plugins / 'plugins'}/*".encode() in Path(f"/proc/{status.pid}/cmdline").read_bytes()
     assert server.start().pid == status.pid  # starting a running server is a no-op
 
     with GraphStore.from_settings(server.settings) as store:
@@ -87,6 +98,7 @@ def test_start_status_stop_round_trip_and_cached_restart(second_server, monkeypa
     cached_start = time.perf_counter() - began
     with GraphStore.from_settings(server.settings) as store:
         rows = store.read("MATCH (t:Topic {topic_id: 'kept'}) RETURN t.name AS name")
+        assert gds_version(store) == server.settings.gds_version  # GDS from the cache too
     assert rows == [{"name": "survives restarts"}]
     server.stop()
     assert _jvms_for(server.root) == []
@@ -118,3 +130,31 @@ def test_stale_pid_file_is_ignored(neo4j_server, tmp_path):
     server.pid_file.write_text(f"{os.getpid()}\n")  # alive, but not a Neo4j JVM
     assert not server.status().running
     assert server.stop() is False
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("second_server", [{"gds": False}], indirect=True)
+def test_gds_off_starts_without_it_and_gds_queries_name_the_setting(second_server):
+    from interestgraph.queries import load_library, run_query
+
+    status = second_server.start()
+    assert status.running and status.gds is None and status.gds_error is None
+    conf = (second_server.conf_dir / "neo4j.conf").read_text()
+    assert "server.directories.plugins" not in conf and "gds" not in conf
+    with GraphStore.from_settings(second_server.settings) as store:
+        assert gds_version(store) is None
+        with pytest.raises(GdsMissingError, match="INTERESTGRAPH_GDS=on"):
+            run_query(store, load_library()["communities"], {}, settings=second_server.settings)
+        external = Settings.from_env({}, neo4j_uri="bolt://db.example:7687", neo4j_password="x")
+        with pytest.raises(GdsMissingError, match=r"NEO4J_PLUGINS=.*graph-data-science"):
+            require_gds(store, "the test", external)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("second_server", [{"gds_version": "2.99.0"}], indirect=True)
+def test_gds_that_cannot_be_fetched_leaves_a_running_server_and_a_clear_reason(second_server):
+    status = second_server.start()
+    assert status.running and status.gds is None
+    assert "INTERESTGRAPH_GDS=off" in status.gds_error
+    assert "Graph Data Science 2.99.0" in status.gds_error and "Maven" in status.gds_error
+    assert second_server.status().gds_error == status.gds_error  # kept for `neo4j status`

@@ -36,6 +36,13 @@ def test_environment_is_parsed_and_typed():
     assert s.home == Path("/tmp/ighome")
 
 
+@pytest.mark.parametrize(("word", "on"), [("off", False), ("OFF", False), ("0", False),
+                                          ("on", True), ("true", True)])  # fmt: skip
+def test_gds_switch(word, on):
+    assert Settings.from_env({}).gds is True  # on by default
+    assert Settings.from_env({"INTERESTGRAPH_GDS": word}).gds is on
+
+
 def test_password_is_not_in_repr():
     s = Settings.from_env({"NEO4J_URI": "bolt://h:7687", "NEO4J_PASSWORD": "hunter2"})
     assert "hunter2" not in repr(s)
@@ -58,6 +65,8 @@ def test_overrides_win_and_none_is_ignored():
         ({"INTERESTGRAPH_NEO4J_VERSION": "4.4.30"}, "5.26.x"),
         ({"INTERESTGRAPH_BATCH_SIZE": "0"}, "at least 1"),
         ({"INTERESTGRAPH_BOLT_PORT": "7474"}, "must differ"),
+        ({"INTERESTGRAPH_GDS": "maybe"}, "INTERESTGRAPH_GDS='maybe': use on or off"),
+        ({"INTERESTGRAPH_GDS_VERSION": "latest"}, "INTERESTGRAPH_GDS_VERSION"),
     ],
 )
 def test_invalid_settings_say_what_to_fix(env, needle):

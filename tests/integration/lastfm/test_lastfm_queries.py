@@ -225,6 +225,76 @@ def check_similar_users(store, ig):
     assert all(isinstance(r["shared_interests"], list) for r in rows)
 
 
+def no_projection_left(store):
+    assert one(store, "CALL gds.graph.list() YIELD graphName RETURN count(*) AS n") == 0
+
+
+def check_communities(store, ig):
+    rows = run(store, "communities", min_size=1, limit=100_000, top_items=3)
+    social = one(
+        store,
+        "MATCH (u:User) WHERE EXISTS { (u)-[:FOLLOWS]-(:User) } RETURN count(u) AS n",
+    )
+    # Louvain partitions the projected users: the communities' sizes add up to all of them
+    assert sum(r["members"] for r in rows) == rows[0]["projected_users"] == social
+    assert [r["members"] for r in rows] == sorted((r["members"] for r in rows), reverse=True)
+    assert len(rows) > 1 and rows[0]["members"] < social / 2  # structure, not one blob
+    assert len({r["community"] for r in rows}) == len(rows)
+    top = rows[0]
+    assert len(top["sample_members"]) == 5 and len(top["top_items"]) == 3
+    no_projection_left(store)
+    co = run(store, "communities", source="co-interest", min_size=1, limit=100_000)
+    users = one(
+        store,
+        "MATCH (r:ModelRun {current: true}) MATCH (u:User) "
+        "WHERE EXISTS { (u)-[:CO_INTEREST {run_id: r.run_id}]-(:User) } RETURN count(u) AS n",
+    )
+    assert sum(r["members"] for r in co) == users
+    no_projection_left(store)
+
+
+def check_influential_users(store, ig):
+    import numpy as np
+
+    rows = run(store, "influential-users", limit=5)
+    assert [r["rank"] for r in rows] == [1, 2, 3, 4, 5]
+    # PageRank by power iteration on the same follow edges, GDS's unnormalised form
+    edges = store.read_columns(
+        "MATCH (u:User)-[:FOLLOWS]->(v:User) RETURN u.user_id AS s, v.user_id AS t"
+    )
+    ids = sorted(set(edges["s"]) | set(edges["t"]))
+    index = {x: i for i, x in enumerate(ids)}
+    src = np.array([index[x] for x in edges["s"]])
+    dst = np.array([index[x] for x in edges["t"]])
+    out = np.bincount(src, minlength=len(ids))
+    rank = np.full(len(ids), 0.15)
+    for _ in range(20):
+        rank = 0.15 + 0.85 * np.bincount(dst, weights=rank[src] / out[src], minlength=len(ids))
+    best = np.argsort(-rank)[:5]
+    assert [r["user_id"] for r in rows] == [ids[i] for i in best]
+    assert np.allclose([r["score"] for r in rows], rank[best], rtol=0.02)
+    assert all(r["followers"] > 0 for r in rows)
+    article = run(store, "influential-users", limit=5, article_rank=True)
+    assert [r["score"] for r in article] != [r["score"] for r in rows]
+    no_projection_left(store)
+
+
+def check_co_purchased_items(store, ig):
+    rows = run(store, "co-purchased-items", item_id=ITEM, k=5)
+    assert len(rows) == 5 and ITEM not in {r["item_id"] for r in rows}
+    assert [r["similarity"] for r in rows] == sorted((r["similarity"] for r in rows), reverse=True)
+    for r in rows:  # Jaccard of the two sets of buyers
+        both, either = store.read(
+            "MATCH (a:Item {item_id: $a}), (b:Item {item_id: $b}) "
+            "RETURN COUNT { (a)<-[:PURCHASED]-(u)-[:PURCHASED]->(b) } AS both, "
+            "COUNT { (a)<-[:PURCHASED]-() } + COUNT { (b)<-[:PURCHASED]-() } AS sum",
+            {"a": ITEM, "b": r["item_id"]},
+        )[0].values()
+        assert r["common_buyers"] == both
+        assert r["similarity"] == pytest.approx(both / (either - both), abs=1e-4)
+    no_projection_left(store)
+
+
 CHECKS = {name.removeprefix("check_").replace("_", "-"): fn for name, fn in globals().items()
           if name.startswith("check_")}  # fmt: skip
 
