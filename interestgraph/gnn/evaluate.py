@@ -211,4 +211,6 @@ def evaluate_models(
         metrics = harness.test(model)
         log.info("%s: recall@20 %.4f, trained in %.1fs", name, metrics["recall@20"], fit_seconds)
         rows.append(result_row(harness, name, metrics, fit_seconds, dataset))
+        if getattr(model, "best", None):  # a model that searched settings on validation
+            rows[-1]["chosen"] = model.best
     return rows

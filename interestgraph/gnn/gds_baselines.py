@@ -47,6 +47,7 @@ from interestgraph.graphstore import GraphStore
 
 __all__ = [
     "FASTRP_GRID",
+    "GDS_MODELS",
     "KNN_TOP_K",
     "SCORINGS",
     "FastRPConfig",
@@ -335,9 +336,15 @@ def follows_of(data: Any) -> tuple[np.ndarray, np.ndarray] | None:
     return src, dst
 
 
-def gds_models(store: GraphStore) -> dict[str, Callable[[Any], _GdsBaseline]]:
+#: Names of the GDS baselines (they need a server: :func:`gds_models`).
+GDS_MODELS = ("GDS-FastRP", "GDS-FastRP-KNN")
+
+
+def gds_models(
+    store: GraphStore, grid: tuple[FastRPConfig, ...] = FASTRP_GRID
+) -> dict[str, Callable[[Any], _GdsBaseline]]:
     """Harness factories (export → fresh model) of the two GDS baselines on ``store``."""
     return {
-        GdsFastRP.name: lambda data: GdsFastRP(store, follows_of(data)),
-        GdsFastRPKNN.name: lambda data: GdsFastRPKNN(store, follows_of(data)),
+        GdsFastRP.name: lambda data: GdsFastRP(store, follows_of(data), grid=grid),
+        GdsFastRPKNN.name: lambda data: GdsFastRPKNN(store, follows_of(data), grid=grid),
     }

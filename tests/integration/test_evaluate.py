@@ -40,6 +40,61 @@ def test_itemknn_beats_mostpop_on_planted_interests_and_no_test_edge_is_trained(
     assert res.exit_code == 2 and "unknown model" in res.output
 
 
+def test_gds_baselines_see_only_training_pairs_and_beat_mostpop(store, neo4j_server, tmp_path):
+    import numpy as np
+
+    from interestgraph.gnn.evaluate import Harness
+    from interestgraph.gnn.gds_baselines import (
+        FASTRP_GRID,
+        TrainingProjection,
+        follows_of,
+        gds_models,
+    )
+
+    ingest(store, generate(size=6000, seed=5).tables, progress=False)
+    data, maps, info = export_graph(store)
+    h = Harness(data, "random", 0)
+    nu = h.num_users
+    follows = follows_of(data)
+    assert follows is not None and len(follows[0]) > 0
+    with TrainingProjection(store, h.train, follows) as graph:
+        s, t = graph.pairs()
+    projected = set(zip(s.tolist(), t.tolist(), strict=True))
+    bought = {(u, i - nu) for u, i in projected if u < nu <= i}
+    train = set(zip(h.train.users.tolist(), h.train.items.tolist(), strict=True))
+    held = set()
+    for part in (h.val_items, h.test_items):
+        pu, pi = part.pairs(np.arange(nu))
+        held |= set(zip(pu.tolist(), pi.tolist(), strict=True))
+    assert held and bought == train and not bought & held  # no validation / test pair
+    social = {(u, v) for u, v in projected if u < nu and v < nu}
+    fol = set(zip(follows[0].tolist(), follows[1].tolist(), strict=True))
+    assert social == fol | {(v, u) for u, v in fol}  # undirected follows, nothing else
+    assert len(projected) == 2 * len(train) + len(social)
+    assert store.read("CALL gds.graph.list() YIELD graphName RETURN count(*) AS n")[0]["n"] == 0
+
+    grid = FASTRP_GRID[:2]  # a smaller search than the benchmarks' 12 settings, for CI time
+    rows = evaluate_models(
+        data, "random", {"MostPop": MODELS["MostPop"], **gds_models(store, grid)}
+    )
+    by = {r["model"]: r for r in rows}
+    for name in ("GDS-FastRP", "GDS-FastRP-KNN"):
+        assert by[name]["recall@20"] > 1.2 * by["MostPop"]["recall@20"], by
+        assert by[name]["chosen"]["val_recall@20"] > 0
+    assert np.isfinite(by["GDS-FastRP-KNN"]["train_seconds"])
+
+    out = tmp_path / "exp"
+    save_export(out, data, maps, info)
+    from tests.integration.test_cli import _env
+
+    env = _env(neo4j_server.settings)
+    res = CliRunner().invoke(
+        cli, ["evaluate", "--export", str(out), "--models", "GDS-FastRP", "--format", "json"],
+        env=env,
+    )  # fmt: skip
+    assert res.exit_code == 0, res.output
+
+
 def test_gat_recovers_planted_interests_far_above_mostpop_and_trains_from_the_cli(store, tmp_path):
     import numpy as np
 
