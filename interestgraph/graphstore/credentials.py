@@ -26,7 +26,8 @@ def ensure_secret(path: Path, nbytes: int = 24) -> str:
     """Return the secret in ``path``, generating and storing one (mode 0600) if there is none.
 
     The file is created with ``O_EXCL`` and mode 0600 in one step, so the secret is never
-    readable by others, not even briefly.
+    readable by others, not even briefly. A new secret never starts with ``-`` (a command
+    line would read it as an option: ``neo4j-admin`` did, for one start in 64).
     """
     path = Path(path)
     existing = read_secret(path)
@@ -35,6 +36,8 @@ def ensure_secret(path: Path, nbytes: int = 24) -> str:
         return existing
     path.parent.mkdir(parents=True, exist_ok=True)
     secret = secrets.token_urlsafe(nbytes)
+    while secret.startswith("-"):
+        secret = secrets.token_urlsafe(nbytes)
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     with os.fdopen(fd, "w", encoding="utf-8") as f:
         f.write(secret + "\n")

@@ -470,7 +470,16 @@ def _set_initial_password(
 ) -> subprocess.CompletedProcess[str]:
     """Run ``neo4j-admin dbms set-initial-password`` (only valid before the first start)."""
     return subprocess.run(
-        [java, "-cp", f"{dist.lib_dir}/*", _ADMIN_CLASS, "dbms", "set-initial-password", password],
+        [
+            java,
+            "-cp",
+            f"{dist.lib_dir}/*",
+            _ADMIN_CLASS,
+            "dbms",
+            "set-initial-password",
+            "--",
+            password,
+        ],
         capture_output=True,
         text=True,
         timeout=120,

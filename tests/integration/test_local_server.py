@@ -134,6 +134,20 @@ def test_stale_pid_file_is_ignored(neo4j_server, tmp_path):
 
 @pytest.mark.slow
 @pytest.mark.parametrize("second_server", [{"gds": False}], indirect=True)
+def test_a_password_that_starts_with_a_dash_is_set_as_a_password(second_server):
+    # Stored passwords from before the generator avoided "-" must still work (picocli read
+    # such a password as an option of `neo4j-admin dbms set-initial-password`).
+    path = second_server.root / "password"
+    path.parent.mkdir(parents=True)
+    path.write_text("-Pe3looks_like_an_option\n")
+    path.chmod(0o600)
+    second_server.start()
+    with GraphStore.from_settings(second_server.settings) as store:
+        assert store.read("RETURN 1 AS one") == [{"one": 1}]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("second_server", [{"gds": False}], indirect=True)
 def test_gds_off_starts_without_it_and_gds_queries_name_the_setting(second_server):
     from interestgraph.queries import load_library, run_query
 

@@ -18,3 +18,11 @@ def test_loosened_permissions_are_tightened_again(tmp_path):
     password_file(tmp_path).chmod(0o644)
     ensure_password(tmp_path)
     assert stat.S_IMODE(password_file(tmp_path).stat().st_mode) == 0o600
+
+
+def test_a_new_secret_never_starts_with_a_dash(tmp_path, monkeypatch):
+    from interestgraph.graphstore import credentials
+
+    draws = iter(["-looks-like-an-option", "-again", "fine-secret"])
+    monkeypatch.setattr(credentials.secrets, "token_urlsafe", lambda n: next(draws))
+    assert credentials.ensure_secret(tmp_path / "s") == "fine-secret"
