@@ -25,6 +25,7 @@ def test_status_and_pipeline_on_the_running_server(neo4j_server, store):
     res = runner.invoke(cli, ["neo4j", "status", "--format", "json"], env=env)
     assert res.exit_code == 0, res.output
     assert json.loads(res.stdout)["running"] is True
+    assert json.loads(res.stdout)["gds"] == neo4j_server.settings.gds_version  # gds.version()
 
     args = ["-q", "pipeline", "--size", "2000", "--epochs", "3", "--format", "json"]
     res = runner.invoke(cli, args, env=env)
