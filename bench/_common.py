@@ -22,8 +22,8 @@ def bench_settings():
     )
 
 
-def prepare(store, dataset: str, size: int) -> None:
-    """Load ``dataset`` (and its text embeddings) unless the graph already holds it."""
+def prepare(store, dataset: str, size: int, *, embed: bool = True) -> None:
+    """Load ``dataset`` (and, with ``embed``, its text embeddings) unless the graph holds it."""
     from interestgraph.datasets import load_dataset
     from interestgraph.embedding import TextEncoder, embed_graph_text
     from interestgraph.ingest import ingest
@@ -36,7 +36,8 @@ def prepare(store, dataset: str, size: int) -> None:
         )
         store.write_autocommit("MATCH (n) CALL (n) { DELETE n } IN TRANSACTIONS OF 50000 ROWS")
         ingest(store, ds.tables, progress=False)
-    embed_graph_text(store, TextEncoder(), progress=False)
+    if embed:
+        embed_graph_text(store, TextEncoder(), progress=False)
 
 
 def percentiles(seconds: list[float]) -> dict[str, float]:

@@ -37,7 +37,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import torch
-from _common import bench_settings
+from _common import bench_settings, prepare
 
 from interestgraph.gnn.baselines import BPRMF, ItemKNN, MostPop
 from interestgraph.gnn.evaluate import Harness, result_row
@@ -84,21 +84,6 @@ class Meter:
     def restart(self) -> None:
         """Start timing the next stage now."""
         self.t = time.perf_counter()
-
-
-def load(store: GraphStore, dataset: str, size: int, datasets_dir: Path) -> None:
-    """Load the dataset unless the graph already holds exactly its users."""
-    from interestgraph.datasets import load_dataset
-    from interestgraph.ingest import ingest
-
-    ds = load_dataset(dataset, datasets_dir, size=size, seed=1)
-    users = store.read("MATCH (u:User) RETURN count(u) AS n")[0]["n"]
-    if users != len(ds.tables["users"].frame):
-        store.write_autocommit(
-            "MATCH ()-[r]->() CALL (r) { DELETE r } IN TRANSACTIONS OF 50000 ROWS"
-        )
-        store.write_autocommit("MATCH (n) CALL (n) { DELETE n } IN TRANSACTIONS OF 50000 ROWS")
-        ingest(store, ds.tables, progress=False)
 
 
 def gds_recipe(store: GraphStore, meter: Meter, config: FastRPConfig, top_k: int) -> dict:
@@ -174,7 +159,7 @@ def main() -> None:
             data, maps, info = load_export(args.export)
             dataset = args.export.name
         else:
-            load(store, args.dataset, args.size, settings.datasets_dir)
+            prepare(store, args.dataset, args.size, embed=False)  # neither path reads text
             meter.restart()
             data, maps, info = export_graph(store)
             meter.stage("ours", "export", f"{data.num_edges:,} tensor edges (reverses included)")

@@ -43,63 +43,36 @@ _MAVEN_HINT = (
     "`brew install maven`), or point NEO4J_URI at a running server"
 )
 
-_POM = """<?xml version="1.0" encoding="UTF-8"?>
-<project xmlns="http://maven.apache.org/POM/4.0.0">
-  <modelVersion>4.0.0</modelVersion>
-  <groupId>io.interestgraph</groupId>
-  <artifactId>neo4j-server-fetch</artifactId>
-  <version>{version}</version>
-  <packaging>pom</packaging>
-  <dependencies>
-    <dependency>
-      <groupId>org.neo4j</groupId><artifactId>neo4j</artifactId><version>{version}</version>
-    </dependency>
-    <dependency>
-      <groupId>org.neo4j.app</groupId><artifactId>neo4j-server</artifactId>
-      <version>{version}</version>
-    </dependency>
-    <dependency>
-      <groupId>org.neo4j.client</groupId><artifactId>neo4j-browser</artifactId>
-      <version>{browser}</version>
-    </dependency>
-  </dependencies>
-</project>
-"""
+
+def _pom(artifact_id: str, version: str, deps: list[tuple[str, str, str]]) -> str:
+    """A packaging-``pom`` project whose only content is ``deps`` (group, artifact, version)."""
+    body = "".join(
+        f"    <dependency><groupId>{g}</groupId><artifactId>{a}</artifactId>"
+        f"<version>{v}</version></dependency>\n"
+        for g, a, v in deps
+    )
+    return (
+        '<?xml version="1.0" encoding="UTF-8"?>\n'
+        '<project xmlns="http://maven.apache.org/POM/4.0.0">\n'
+        "  <modelVersion>4.0.0</modelVersion>\n"
+        f"  <groupId>io.interestgraph</groupId><artifactId>{artifact_id}</artifactId>\n"
+        f"  <version>{version}</version><packaging>pom</packaging>\n"
+        f"  <dependencies>\n{body}  </dependencies>\n</project>\n"
+    )
 
 
-_GDS_POM = """<?xml version="1.0" encoding="UTF-8"?>
-<project xmlns="http://maven.apache.org/POM/4.0.0">
-  <modelVersion>4.0.0</modelVersion>
-  <groupId>io.interestgraph</groupId>
-  <artifactId>neo4j-gds-fetch</artifactId>
-  <version>{gds}</version>
-  <packaging>pom</packaging>
-  <dependencies>
-    <dependency>
-      <groupId>org.neo4j</groupId><artifactId>neo4j</artifactId><version>{version}</version>
-    </dependency>
-    <dependency>
-      <groupId>org.neo4j.app</groupId><artifactId>neo4j-server</artifactId>
-      <version>{version}</version>
-    </dependency>
-    <dependency>
-      <groupId>org.neo4j.client</groupId><artifactId>neo4j-browser</artifactId>
-      <version>{browser}</version>
-    </dependency>
-    <dependency>
-      <groupId>org.neo4j.gds</groupId><artifactId>proc</artifactId><version>{gds}</version>
-    </dependency>
-    <dependency>
-      <groupId>org.neo4j.gds</groupId><artifactId>opengds-extension</artifactId>
-      <version>{gds}</version>
-    </dependency>
-    <dependency>
-      <groupId>org.neo4j.gds</groupId><artifactId>open-write-services</artifactId>
-      <version>{gds}</version>
-    </dependency>
-  </dependencies>
-</project>
-"""
+def _server_deps(version: str) -> list[tuple[str, str, str]]:
+    """The server's artifacts: kernel + launcher, HTTP/Bolt server, Browser."""
+    return [
+        ("org.neo4j", "neo4j", version),
+        ("org.neo4j.app", "neo4j-server", version),
+        ("org.neo4j.client", "neo4j-browser", NEO4J_BROWSER_VERSION),
+    ]
+
+
+def _gds_deps(gds: str) -> list[tuple[str, str, str]]:
+    """The open GDS edition: the procedure aggregator, its extension, its write services."""
+    return [("org.neo4j.gds", a, gds) for a in ("proc", "opengds-extension", "open-write-services")]
 
 
 @dataclass(frozen=True)
@@ -208,7 +181,7 @@ def fetch_server(
         cached = _read_manifest(folder)  # another process may have finished meanwhile
         if cached is not None:
             return cached
-        (folder / "pom.xml").write_text(_POM.format(version=version, browser=NEO4J_BROWSER_VERSION))
+        (folder / "pom.xml").write_text(_pom("neo4j-server-fetch", version, _server_deps(version)))
         staging = folder / "lib.partial"
         log.info("fetching Neo4j %s from Maven Central (once; cached in %s)", version, folder)
         start = time.perf_counter()
@@ -314,9 +287,8 @@ def fetch_gds(
         if cached is not None:
             return cached
         pom = folder / "pom.xml"
-        pom.write_text(
-            _GDS_POM.format(version=server.version, browser=NEO4J_BROWSER_VERSION, gds=gds_version)
-        )
+        deps = _server_deps(server.version) + _gds_deps(gds_version)
+        pom.write_text(_pom("neo4j-gds-fetch", gds_version, deps))
         staging = folder / "all.partial"
         what = f"Graph Data Science {gds_version} for Neo4j {server.version}"
         log.info("fetching %s from Maven Central (once; cached in %s)", what, folder)
