@@ -98,6 +98,8 @@ class Settings:
             (server unreachable, deadlock, leader switch) before the error is raised.
         text_model: sentence-transformers model name or folder; ``None`` → bundled default.
         device: Torch device for models; ``None`` → CUDA when available, else CPU.
+        text_backend: Text encoding on CPU: ``auto`` (ONNX Runtime when the model exports
+            exactly, else PyTorch), ``onnx`` (required) or ``torch``.
         queries_dir: A folder of extra ``.cypher`` files for the query library.
         api_token: Bearer token of the HTTP API; ``None`` → the generated ``HOME/api-token``.
         ann_candidates: Fewest candidates ``recommend`` fetches from the vector index (it
@@ -124,6 +126,7 @@ class Settings:
     retry_seconds: float = 15.0
     text_model: str | None = None
     device: str | None = None
+    text_backend: str = "auto"
     queries_dir: Path | None = None
     api_token: str | None = field(default=None, repr=False)
     ann_candidates: int = 400
@@ -200,6 +203,7 @@ class Settings:
             "gds_version": "INTERESTGRAPH_GDS_VERSION",
             "text_model": "INTERESTGRAPH_TEXT_MODEL",
             "device": "INTERESTGRAPH_DEVICE",
+            "text_backend": "INTERESTGRAPH_TEXT_BACKEND",
             "api_token": "INTERESTGRAPH_API_TOKEN",
         }
         paths = {

@@ -154,7 +154,14 @@ def run_pipeline(
 
     with GraphStore.from_settings(settings) as store:
         embedded = embed_graph_text(
-            store, TextEncoder(settings.text_model, settings.device), progress=progress
+            store,
+            TextEncoder(
+                settings.text_model,
+                settings.device,
+                backend=settings.text_backend,
+                cache_dir=settings.cache_dir / "onnx",
+            ),
+            progress=progress,
         )
         res.rows["embed"], res.units["embed"] = sum(embedded.encoded.values()), "texts"
         stages.lap("embed")

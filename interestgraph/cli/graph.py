@@ -198,7 +198,13 @@ def embed(
     from interestgraph.graphstore import GraphStore, Label
 
     settings = get_settings(ctx).with_overrides(text_model=model, device=device)
-    encoder = TextEncoder(settings.text_model, settings.device, batch_size)
+    encoder = TextEncoder(
+        settings.text_model,
+        settings.device,
+        batch_size,
+        backend=settings.text_backend,
+        cache_dir=settings.cache_dir / "onnx",
+    )
     chosen = [Label(x) for x in labels] or [Label.ITEM, Label.TOPIC]
     with GraphStore.from_settings(settings) as store:
         report = embed_graph_text(store, encoder, chosen, progress=progress)

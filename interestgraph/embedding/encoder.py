@@ -21,12 +21,21 @@ from interestgraph.errors import ConfigError
 if TYPE_CHECKING:
     from sentence_transformers import SentenceTransformer
 
-__all__ = ["DEFAULT_MODEL", "TextEncoder", "default_model_path", "text_hash"]
+    from interestgraph.embedding.onnx import OnnxTextModel
+
+__all__ = ["BACKENDS", "DEFAULT_MODEL", "TextEncoder", "default_model_path", "text_hash"]
 
 log = logging.getLogger(__name__)
 
 #: Name recorded on nodes for the default model.
 DEFAULT_MODEL = "sentence-transformers/all-MiniLM-L6-v2"
+#: Text encoding back-ends (``TextEncoder(backend=…)``, ``INTERESTGRAPH_TEXT_BACKEND``).
+BACKENDS = ("auto", "onnx", "torch")
+
+
+def _default_onnx_cache() -> Path:
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "interestgraph" / "onnx"
 
 
 def default_model_path() -> Path:
@@ -53,19 +62,39 @@ class TextEncoder:
         model: Model name or local folder; ``None`` → the bundled all-MiniLM-L6-v2.
         device: ``"cpu"``, ``"cuda"``…; ``None`` → CUDA when available, else CPU.
         batch_size: Sentences per forward pass.
+        backend: ``"auto"`` → on CPU, ONNX Runtime when it is installed and the model is
+            one :mod:`~interestgraph.embedding.onnx` exports exactly (the default is), else
+            PyTorch; ``"onnx"`` requires it (an error says why not); ``"torch"`` never.
+        cache_dir: Where the exported ONNX model is kept (default
+            ``~/.cache/interestgraph/onnx``).
 
     Shapes:
         ``encode(texts)`` → ``(len(texts), dim)`` float32, each row of unit length.
     """
 
     def __init__(
-        self, model: str | None = None, device: str | None = None, batch_size: int = 64
+        self,
+        model: str | None = None,
+        device: str | None = None,
+        batch_size: int = 64,
+        *,
+        backend: str = "auto",
+        cache_dir: Path | None = None,
     ) -> None:
+        if backend not in BACKENDS:
+            raise ConfigError(
+                f"unknown text backend {backend!r} (INTERESTGRAPH_TEXT_BACKEND); use "
+                f"{', '.join(BACKENDS)}"
+            )
         self.model_name = model or DEFAULT_MODEL
         self._source = str(default_model_path()) if model is None else model
         self.device = device
         self.batch_size = batch_size
+        self.requested_backend = backend
+        self.cache_dir = Path(cache_dir) if cache_dir else _default_onnx_cache()
         self._model: SentenceTransformer | None = None
+        self._onnx: OnnxTextModel | None = None
+        self._backend: str | None = None
 
     def _load(self) -> SentenceTransformer:
         if self._model is None:
@@ -104,10 +133,44 @@ class TextEncoder:
         )
         return int(get_dim())
 
+    @property
+    def backend(self) -> str:
+        """The back-end in use: ``"onnx"`` or ``"torch"`` (decided on first use)."""
+        if self._backend is None:
+            self._backend = self._choose()
+        return self._backend
+
+    def _choose(self) -> str:
+        model = self._load()
+        if self.requested_backend == "torch":
+            return "torch"
+        from interestgraph.embedding import onnx
+
+        why = None
+        if model.device.type != "cpu":
+            why = f"the model runs on {model.device} (ONNX Runtime is used on CPU only)"
+        elif not onnx.available():
+            why = "onnxruntime / onnx are not installed (`pip install onnxruntime onnx`)"
+        else:
+            why = onnx.unsupported(model)
+        if why is None:
+            try:
+                self._onnx = onnx.OnnxTextModel(model, Path(self._source), self.cache_dir)
+                log.info("text encoding through ONNX Runtime (%s)", self._onnx.path)
+                return "onnx"
+            except Exception as e:  # any export failure: say why, then decide
+                why = f"the ONNX export failed: {e}"
+        if self.requested_backend == "onnx":
+            raise ConfigError(f"INTERESTGRAPH_TEXT_BACKEND=onnx, but {why}; use auto or torch")
+        log.info("text encoding through PyTorch: %s", why)
+        return "torch"
+
     def encode(self, texts: list[str], *, progress: bool = False) -> np.ndarray:
         """Encode ``texts`` → ``(n, dim)`` float32 unit vectors (empty input → ``(0, dim)``)."""
         if not texts:
             return np.zeros((0, self.dim), dtype=np.float32)
+        if self.backend == "onnx" and self._onnx is not None:
+            return self._onnx.encode(texts, self.batch_size)
         vectors = self._load().encode(
             texts,
             batch_size=self.batch_size,
