@@ -153,16 +153,13 @@ def run_pipeline(
     stages.lap("ingest")
 
     with GraphStore.from_settings(settings) as store:
-        embedded = embed_graph_text(
-            store,
-            TextEncoder(
-                settings.text_model,
-                settings.device,
-                backend=settings.text_backend,
-                cache_dir=settings.cache_dir / "onnx",
-            ),
-            progress=progress,
+        encoder = TextEncoder(
+            settings.text_model,
+            settings.device,
+            backend=settings.text_backend,
+            cache_dir=settings.cache_dir / "onnx",
         )
+        embedded = embed_graph_text(store, encoder, progress=progress)
         res.rows["embed"], res.units["embed"] = sum(embedded.encoded.values()), "texts"
         stages.lap("embed")
         config = GATConfig(epochs=epochs) if epochs else GATConfig()
@@ -237,6 +234,7 @@ def run_pipeline(
         "problems": len(report.problems),
         "texts_encoded": sum(embedded.encoded.values()),
         "texts_unchanged": sum(embedded.skipped.values()),
+        "text_backend": encoder.backend if sum(embedded.encoded.values()) else None,
         "export": str(export_dir),
         "run_id": trained.run_id,
         "epochs": trained.epochs,

@@ -163,6 +163,12 @@ def stats(ctx: click.Context, fmt: str) -> None:
 @cli.command()
 @click.option("--model", help="sentence-transformers model name or folder (default: bundled).")
 @click.option("--device", help="cpu, cuda, … (default: CUDA when available).")
+@click.option(
+    "--backend",
+    type=click.Choice(["auto", "onnx", "torch"]),
+    help="CPU encoding back-end (default INTERESTGRAPH_TEXT_BACKEND or auto: ONNX Runtime "
+    "when the model exports exactly, else PyTorch).",
+)
 @click.option("--batch-size", type=click.IntRange(min=1), default=64, show_default=True)
 @click.option(
     "--label",
@@ -179,6 +185,7 @@ def embed(
     ctx: click.Context,
     model: str | None,
     device: str | None,
+    backend: str | None,
     batch_size: int,
     labels: tuple[str, ...],
     progress: bool | None,
@@ -197,7 +204,9 @@ def embed(
     from interestgraph.embedding import TextEncoder, embed_graph_text
     from interestgraph.graphstore import GraphStore, Label
 
-    settings = get_settings(ctx).with_overrides(text_model=model, device=device)
+    settings = get_settings(ctx).with_overrides(
+        text_model=model, device=device, text_backend=backend
+    )
     encoder = TextEncoder(
         settings.text_model,
         settings.device,
@@ -213,7 +222,7 @@ def embed(
         click.echo(
             f"\n{sum(report.encoded.values()):,} encoded ({report.sentences_per_second:,.0f}/s; "
             f"{sum(report.distinct.values()):,} distinct texts, "
-            f"{report.distinct_per_second:,.0f}/s through the model), "
+            f"{report.distinct_per_second:,.0f}/s through the model on {encoder.backend}), "
             f"{sum(report.skipped.values()):,} unchanged and skipped, {report.seconds:.1f}s"
         )
 

@@ -48,8 +48,10 @@ def test_status_and_pipeline_on_the_running_server(neo4j_server, store):
     again = json.loads(runner.invoke(cli, args, env=env).stdout)
     assert out["texts_encoded"] == 248 and out["texts_unchanged"] == 0  # 200 items, 48 topics
     assert again["texts_encoded"] == 0 and again["texts_unchanged"] == 248
+    assert out["text_backend"] == "onnx" and again["text_backend"] is None  # nothing to encode
     assert again["run_id"] != out["run_id"]  # a re-run trains and switches to a new run
-    volatile = {"texts_encoded", "texts_unchanged", "run_id", "model_folder", "seconds"}
+    volatile = {"texts_encoded", "texts_unchanged", "text_backend", "run_id", "model_folder"}
+    volatile |= {"seconds"}
     volatile |= {"memory", "rows", "units", "notes"}
     volatile |= {"metrics", "samples", "INTERESTED_IN", "CO_INTEREST", "SIMILAR_TO", "ModelRun"}
     assert {k: v for k, v in again.items() if k not in volatile} == {
