@@ -24,8 +24,11 @@ How each list is searched (recorded per list in :attr:`Inference.meta`):
   query; inner products through the MIPS→L2 augmentation ``[h, √(M²−|h|²)]``), then the
   candidates re-scored exactly. Queries are searched in the order of their nearest list
   (``search_preassigned``), so one batch of queries shares a few hundred lists that stay
-  in cache instead of scattering over the whole index. Lists of a fixed size make the work
-  per query constant (~8k candidates), so the search grows with ``rows``; what still grows
+  in cache instead of scattering over the whole index. k-means lists are not equal, and
+  queries drawn from the candidates' distribution land in the big ones, so a query's scan
+  stops at ``max_codes`` = ``nprobe × LIST_SIZE`` = 8,192 candidates: the work per query
+  is constant and the search grows with ``rows`` (the lists' imbalance and the candidates
+  scanned per query are stored in ``meta``); what still grows
   with ``C`` is the choice of the lists (``rows × C / 256`` centroid products, ~1/256 of
   an exact ranking) and the k-means fit (``40·nlist`` points). Its recall against the
   exact lists is measured on a seeded sample of rows and stored beside the lists
@@ -167,13 +170,22 @@ def approx_top_k(
     exclude_self: bool = False,
     cosine: bool = False,
     nprobe: int = NPROBE,
+    max_codes: int | None = None,
     seed: int = 0,
     by_list: bool = True,
+    stats: dict[str, Any] | None = None,
 ) -> TopK:
     """Top-``k`` by an inverted-file index (faiss), candidates re-scored exactly.
 
     ``by_list``: search the queries in the order of their nearest list (same results;
     ``False``, in row order, is the slower baseline kept for ``bench/infer.py``).
+
+    ``max_codes``: most candidates scanned per query (default ``nprobe × LIST_SIZE``, what
+    ``nprobe`` lists of the nominal size hold; ``0`` = no bound). k-means lists are not
+    equal: queries drawn from the candidates' own distribution fall in the big lists, so
+    without the bound the work per query grows with the lists' imbalance (2.3× the nominal
+    at 10M, 2026-12-04) instead of staying constant. ``stats``, when given, receives the
+    lists' imbalance factor, the largest list and the mean candidates scanned per query.
 
     ``cosine``: rows are unit vectors (inner product = cosine); otherwise inner products
     are searched through the MIPS→L2 augmentation. Rows whose excluded candidates crowd
@@ -207,6 +219,8 @@ def approx_top_k(
     index.train(np.ascontiguousarray(train))
     index.add(np.ascontiguousarray(base))
     index.nprobe = min(nprobe, nlist)
+    index.max_codes = nprobe * LIST_SIZE if max_codes is None else max_codes
+    faiss.cvar.indexIVF_stats.reset()
     t_search = time.perf_counter()
     out = _empty(q_n, k)
     short: list[np.ndarray] = []
@@ -249,9 +263,18 @@ def approx_top_k(
         lacking = (ok.sum(1) < min(k, c_n - int(exclude_self))).numpy()
         if lacking.any():
             short.append(np.sort(rows[lacking]))
+    scanned = faiss.cvar.indexIVF_stats.ndis / max(q_n, 1)
+    imbalance = index.invlists.imbalance_factor()
+    if stats is not None:
+        largest = max(index.invlists.list_size(i) for i in range(nlist))  # nlist = C/256 calls
+        stats.update(
+            imbalance=round(imbalance, 3), largest_list=int(largest),
+            codes_per_query=round(scanned, 1),
+        )  # fmt: skip
     log.info(
-        "IVF %d × %d (top %d, %d fetched): index %.1f s, search %.1f s",
-        q_n, c_n, k, fetch, t_search - t_build, time.perf_counter() - t_search,
+        "IVF %d × %d (top %d, %d fetched): index %.1f s, search %.1f s, "
+        "list imbalance %.2f, %.0f candidates scanned per query",
+        q_n, c_n, k, fetch, t_search - t_build, time.perf_counter() - t_search, imbalance, scanned,
     )  # fmt: skip
     if short:
         redo = np.concatenate(short)
@@ -296,9 +319,11 @@ def search(
             chunk_elements=chunk_elements,
         )  # fmt: skip
         return tk, {"method": "exact", "seconds": round(time.perf_counter() - t0, 2)}
+    stats: dict[str, Any] = {}
     tk = approx_top_k(
-        queries, candidates, k, exclude=exclude, exclude_self=exclude_self, cosine=cosine
-    )
+        queries, candidates, k, exclude=exclude, exclude_self=exclude_self, cosine=cosine,
+        stats=stats,
+    )  # fmt: skip
     t1 = time.perf_counter()
     rng = np.random.default_rng(0)
     sample = np.sort(rng.choice(q_n, min(q_n, RECALL_SAMPLE), replace=False))
@@ -312,6 +337,8 @@ def search(
         "recall_rows": len(sample),
         "nlist": _nlist(c_n),
         "nprobe": min(NPROBE, _nlist(c_n)),
+        "max_codes": NPROBE * LIST_SIZE,
+        **stats,
         "seconds": round(t1 - t0, 2),
         "recall_seconds": round(time.perf_counter() - t1, 2),
     }

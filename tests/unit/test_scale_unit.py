@@ -152,6 +152,8 @@ def test_ivf_top_k_finds_the_exact_lists_and_honours_exclusions():
     assert all(r not in sim.index[r] for r in range(200))
     tk, meta = search(users, items, 20, exclude=bought, exact_limit=0)
     assert meta["method"] == "ivf" and meta["recall"] > 0.97 and tk.index.shape == (300, 20)
+    assert meta["max_codes"] == 32 * 256 and 0 < meta["codes_per_query"] <= 4000
+    assert meta["imbalance"] >= 1.0 and meta["largest_list"] >= 4000 // 15
     _, meta = search(users, items, 20, exclude=bought)
     assert meta["method"] == "exact" and set(meta) == {"method", "seconds"}
 
@@ -170,6 +172,34 @@ def test_ivf_search_in_list_order_equals_row_order_across_batches():
     assert hit > 0.95
     for u in range(0, 5000, 97):
         assert not set(a.index[u]) & set(bought.indices[bought.indptr[u] : bought.indptr[u + 1]])
+
+
+def test_ivf_work_per_query_is_bounded_by_max_codes_when_lists_are_unequal():
+    # 5 % of the items share one vector (k-means cannot split them: one list of 1,000+)
+    # and another 20 % crowd one small ball, so the queries drawn from the items fall in
+    # big lists; max_codes stops a query's scan after the list that crosses the bound
+    g = torch.Generator().manual_seed(4)
+    n, d = 20_000, 16
+    same = torch.randn(1, d, generator=g).repeat(n // 20, 1)
+    ball = torch.randn(1, d, generator=g) + 0.02 * torch.randn(n // 5, d, generator=g)
+    rest = torch.randn(n - len(same) - len(ball), d, generator=g)
+    items = torch.nn.functional.normalize(torch.cat([same, ball, rest]), dim=1)
+    queries = items[torch.randperm(n, generator=g)[:2000]]
+    free: dict = {}
+    unbounded = approx_top_k(queries, items, 10, cosine=True, max_codes=0, stats=free)
+    bound: dict = {}
+    bounded = approx_top_k(queries, items, 10, cosine=True, max_codes=2048, stats=bound)
+    assert free["largest_list"] >= n // 20 and free["imbalance"] > 1.5
+    assert free["codes_per_query"] > 2048 + free["largest_list"]
+    assert bound["codes_per_query"] <= 2048 + bound["largest_list"]
+    exact = top_k(queries, items, 10)
+    for got, least in ((unbounded, 0.97), (bounded, 0.7)):  # a quarter of the work: ~0.81
+        hit = np.mean([len(np.intersect1d(a, e)) / 10 for a, e in
+                       zip(got.index, exact.index, strict=True)])  # fmt: skip
+        assert hit > least
+    default: dict = {}
+    approx_top_k(queries, items, 10, cosine=True, stats=default)  # nprobe × 256 = 8,192
+    assert default["codes_per_query"] <= 32 * 256 + default["largest_list"]
 
 
 def test_ivf_rows_crowded_by_exclusions_fall_back_to_exact():
